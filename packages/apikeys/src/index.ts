@@ -1,0 +1,1 @@
+export { ApiKeyError, ApiKeyErrorCode } from './errors';

@@ -1,0 +1,1 @@
+export { CacheError, CacheErrorCode } from './errors';

@@ -1,0 +1,1 @@
+export { CacheWarmError, CacheWarmErrorCode } from './errors';

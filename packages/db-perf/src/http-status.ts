@@ -1,0 +1,7 @@
+import { statusTable } from '@plat/core';
+import type { DbPerfErrorCode } from './errors';
+
+/** HTTP statuses for @plat/db-perf error codes, shared by the three adapters. */
+export const dbPerfErrorStatus = statusTable({
+  INVALID_OPTIONS: 500,
+} satisfies Record<DbPerfErrorCode, number>);

@@ -1,0 +1,1 @@
+export { DbPerfError, DbPerfErrorCode } from './errors';

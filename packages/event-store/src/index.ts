@@ -1,0 +1,1 @@
+export { EventStoreError, EventStoreErrorCode } from './errors';

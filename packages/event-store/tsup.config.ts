@@ -1,0 +1,3 @@
+import { definePackageConfig } from '../../tsup.base';
+
+export default definePackageConfig();

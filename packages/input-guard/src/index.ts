@@ -1,0 +1,1 @@
+export { InputGuardError, InputGuardErrorCode } from './errors';

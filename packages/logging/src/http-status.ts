@@ -1,0 +1,7 @@
+import { statusTable } from '@plat/core';
+import type { LoggingErrorCode } from './errors';
+
+/** HTTP statuses for @plat/logging error codes, shared by the three adapters. */
+export const loggingErrorStatus = statusTable({
+  INVALID_OPTIONS: 500,
+} satisfies Record<LoggingErrorCode, number>);

@@ -1,0 +1,1 @@
+export { LoggingError, LoggingErrorCode } from './errors';

@@ -1,0 +1,13 @@
+export { describeErrorHandlers, type ErrorHandlers } from './error-handler-suite';
+export { type AppMounts, type FrameworkHarness, frameworks, type RunningApp } from './frameworks';
+export { describeWithPostgres, type PgTestDatabase, withSearchPath } from './postgres';
+export { deleteByPrefix, describeWithRedis, type RedisTestKeyspace } from './redis';
+export {
+  describeWithServices,
+  isCI,
+  isolationName,
+  POSTGRES,
+  REDIS,
+  type ServiceSpec,
+  serviceUrl,
+} from './services';

@@ -1,0 +1,13 @@
+import { PlatError } from '@plat/core';
+
+/** Error codes raised by @plat/tracing. */
+export const TracingErrorCode = {
+  /** Options passed to a factory are invalid; the message names the option. */
+  INVALID_OPTIONS: 'INVALID_OPTIONS',
+} as const;
+export type TracingErrorCode = (typeof TracingErrorCode)[keyof typeof TracingErrorCode];
+
+/** The one error class of @plat/tracing; match on `code`. */
+export class TracingError extends PlatError<TracingErrorCode> {
+  override readonly name = 'TracingError';
+}

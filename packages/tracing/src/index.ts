@@ -1,0 +1,1 @@
+export { TracingError, TracingErrorCode } from './errors';
