@@ -69,6 +69,8 @@ const koaHarness: FrameworkHarness = {
   name: 'koa',
   async start(mounts) {
     const app = new Koa();
+    // Koa prints every unhandled error to stderr; tests assert on responses instead.
+    app.silent = true;
     const router = new Router();
     await mounts.koa?.(app, router);
     app.use(router.routes());

@@ -1,3 +1,9 @@
+export {
+  type DescribeWithDatabasesOptions,
+  describeWithDatabases,
+  type SqlDialectName,
+  type TestDatabase,
+} from './databases';
 export { describeErrorHandlers, type ErrorHandlers } from './error-handler-suite';
 export { type AppMounts, type FrameworkHarness, frameworks, type RunningApp } from './frameworks';
 export { describeWithPostgres, type PgTestDatabase, withSearchPath } from './postgres';
