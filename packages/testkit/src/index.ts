@@ -9,7 +9,15 @@ export { type AppMounts, type FrameworkHarness, frameworks, type RunningApp } fr
 export { describeWithPostgres, type PgTestDatabase, withSearchPath } from './postgres';
 export { deleteByPrefix, describeWithRedis, type RedisTestKeyspace } from './redis';
 export {
+  freePort,
+  type RedisServerHandle,
+  type StartRedisServerOptions,
+  startRedisServer,
+} from './redis-server';
+export {
+  describeWithCommand,
   describeWithServices,
+  hasCommand,
   isCI,
   isolationName,
   POSTGRES,

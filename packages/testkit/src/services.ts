@@ -1,3 +1,6 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
 /**
  * How tests find real services: a URL in an environment variable. Unset means "skip, visibly";
  * with CI=true, unset or unreachable is a failure (see global-setup.cjs).
@@ -60,4 +63,30 @@ export function isolationName(kind: string): string {
     .slice(0, 30);
   const unique = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   return `${kind}_${file}_${unique}`;
+}
+
+/** True when `command` is an executable on PATH. */
+export function hasCommand(command: string): boolean {
+  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
+  return dirs.some((dir) => {
+    try {
+      accessSync(join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * `describe` when a server binary (for example `redis-server`) is installed; otherwise a visible
+ * skip. With CI=true a missing binary throws, failing the test file.
+ */
+export function describeWithCommand(command: string, name: string, body: () => void): void {
+  if (hasCommand(command)) {
+    describe(name, body);
+    return;
+  }
+  if (isCI()) throw new Error(`CI=true but \`${command}\` is not installed; needed by "${name}"`);
+  describe.skip(`${name} [skipped: install ${command} to run]`, body);
 }

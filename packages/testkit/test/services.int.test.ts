@@ -1,4 +1,12 @@
-import { deleteByPrefix, describeWithDatabases, describeWithPostgres, describeWithRedis } from '../src';
+import { createClient } from 'redis';
+import {
+  deleteByPrefix,
+  describeWithCommand,
+  describeWithDatabases,
+  describeWithPostgres,
+  describeWithRedis,
+  startRedisServer,
+} from '../src';
 
 describeWithDatabases<{ notes: { id: number; body: string } }>('testkit databases', (t) => {
   it('gives a working Kysely instance on each dialect', async () => {
@@ -38,5 +46,19 @@ describeWithRedis('testkit redis isolation', (redis) => {
     expect(await deleteByPrefix(redis.client, redis.prefix)).toBe(25);
     expect(await redis.client.get('outside-prefix-probe')).toBe('keep');
     await redis.client.del('outside-prefix-probe');
+  });
+});
+
+describeWithCommand('redis-server', 'startRedisServer', () => {
+  it('runs a private server that stops for good', async () => {
+    const server = await startRedisServer();
+    const client = createClient({ url: server.url, socket: { reconnectStrategy: false } });
+    client.on('error', () => {});
+    await client.connect();
+    expect(await client.ping()).toBe('PONG');
+    expect(server.port).not.toBe(6379);
+    await server.stop();
+    await expect(client.ping()).rejects.toThrow();
+    await server.stop(); // idempotent
   });
 });
