@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const bad = await fetch(`${base}/workflows`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: '{"name": ',
+    body: JSON.stringify({ description: 'no name' }),
   });
   step(
     'a typed error answered as RFC 9457 problem+json',
