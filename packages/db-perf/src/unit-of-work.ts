@@ -122,15 +122,28 @@ export class UnitOfWork {
     return this.summary();
   }
 
-  /** What the unit did so far. */
+  /**
+   * What the unit did so far. Before `finish`, N+1s found but not reported yet are included with
+   * their current counts (without reporting them).
+   */
   summary(): UnitOfWorkSummary {
+    const nPlusOne = [...this.#reports];
+    if (!this.#finished) {
+      for (const group of this.#groups.values()) {
+        for (const site of group.sites.values()) {
+          if (site.reported || site.parameters.size < group.policy.threshold) continue;
+          if (isAllowed(group.policy.allow, group.fingerprint, site.callSite)) continue;
+          nPlusOne.push(this.#reportOf(group, site));
+        }
+      }
+    }
     return {
       requestId: this.requestId,
       queries: this.queries,
       totalMs: this.totalMs,
       failedQueries: this.failedQueries,
       slowQueries: this.slowQueries,
-      nPlusOne: [...this.#reports],
+      nPlusOne,
     };
   }
 
@@ -159,7 +172,18 @@ export class UnitOfWork {
   }
 
   #report(group: FingerprintGroup, site: SiteGroup): NPlusOneReport {
-    const report: NPlusOneReport = {
+    const report = this.#reportOf(group, site);
+    this.#reports.push(report);
+    try {
+      group.policy.report(report);
+    } catch {
+      // A failing log transport must not turn a report into a failed request.
+    }
+    return report;
+  }
+
+  #reportOf(group: FingerprintGroup, site: SiteGroup): NPlusOneReport {
+    return {
       type: 'n-plus-one',
       fingerprint: group.fingerprint.text,
       fingerprintId: group.fingerprint.id,
@@ -170,13 +194,6 @@ export class UnitOfWork {
       requestId: this.requestId,
       suggestion: suggestionFor(group.fingerprint.text, site.count, site.callSite),
     };
-    this.#reports.push(report);
-    try {
-      group.policy.report(report);
-    } catch {
-      // A failing log transport must not turn a report into a failed request.
-    }
-    return report;
   }
 }
 
