@@ -364,7 +364,7 @@ async function validateWithHypopg(
         validated: true,
         costBefore: round(costBefore),
         costAfter: round(best.costAfter),
-        improvement: round(improvement),
+        improvement: Math.round(improvement * 1000) / 1000,
         reason: `hypopg: planner cost ${costBefore.toFixed(1)} → ${best.costAfter.toFixed(1)} (${(improvement * 100).toFixed(1)} % less) with this index`,
       });
     }
