@@ -64,7 +64,12 @@ describe('createBulkhead', () => {
       const error = (outcome as PromiseRejectedResult).reason;
       expect(error).toBeInstanceOf(DbPerfError);
       expect(isPlatError(error, 'OVERLOADED')).toBe(true);
-      expect(error.details).toMatchObject({ bulkhead: 'orders-db', reason: 'queue-full', active: 2, queued: 2 });
+      expect(error.details).toMatchObject({
+        bulkhead: 'orders-db',
+        reason: 'queue-full',
+        active: 2,
+        queued: 2,
+      });
       expect(error.details.retryAfterSeconds).toBeGreaterThanOrEqual(1);
     }
     g.open();
@@ -91,7 +96,10 @@ describe('createBulkhead', () => {
     const g = gate();
     const running = bulkhead.run(() => g.opened);
     const fn = jest.fn();
-    await expect(bulkhead.run(fn)).rejects.toMatchObject({ code: 'OVERLOADED', details: { reason: 'queue-timeout' } });
+    await expect(bulkhead.run(fn)).rejects.toMatchObject({
+      code: 'OVERLOADED',
+      details: { reason: 'queue-timeout' },
+    });
     expect(fn).not.toHaveBeenCalled();
     expect(bulkhead.stats()).toMatchObject({ timedOut: 1, queued: 0 });
     g.open();
@@ -121,7 +129,9 @@ describe('createBulkhead', () => {
   });
 
   it('validates its options', () => {
-    expect(() => createBulkhead({ concurrency: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+    expect(() => createBulkhead({ concurrency: 0 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
     expect(() => createBulkhead({ concurrency: 1, maxQueue: -1 })).toThrow(/maxQueue/);
     expect(() => createBulkhead({ concurrency: 1, queueTimeoutMs: 0 })).toThrow(/queueTimeoutMs/);
   });

@@ -1,14 +1,20 @@
-import { captureStack, resolveCallSite } from '../src/call-site';
 import { fingerprintOf, normalizeSql } from '../src';
+import { captureStack, resolveCallSite } from '../src/call-site';
 import { FingerprintCache, hashParameters } from '../src/fingerprint';
 
 describe('normalizeSql', () => {
   it.each([
     ['select * from "users" where "id" = $1', 'select * from "users" where "id" = ?'],
-    ['select * from users where id = 42 and name = \'O\'\'Brien\'', 'select * from users where id = ? and name = ?'],
+    [
+      "select * from users where id = 42 and name = 'O''Brien'",
+      'select * from users where id = ? and name = ?',
+    ],
     ['select * from "t" where "id" in ($1, $2, $3)', 'select * from "t" where "id" in (?...)'],
     ['select * from "t" where "id" in ($1)', 'select * from "t" where "id" in (?)'],
-    ['insert into "t" ("a", "b") values ($1, $2), ($3, $4), ($5, $6)', 'insert into "t" ("a", "b") values (?...), ...'],
+    [
+      'insert into "t" ("a", "b") values ($1, $2), ($3, $4), ($5, $6)',
+      'insert into "t" ("a", "b") values (?...), ...',
+    ],
     ['select  *\n  from t -- comment\n where x = ?  /* hint */ ;', 'select * from t where x = ?'],
     ['select $tag$ raw $1 text $tag$, E\'\\n\', 1.5e3, -2 from "t1"', 'select ?, ?, ?, -? from "t1"'],
     ['select "col2", x::int from "weird ""name"""', 'select "col2", x::int from "weird ""name"""'],
@@ -18,7 +24,9 @@ describe('normalizeSql', () => {
 
   it('gives every list length and every value the same fingerprint', () => {
     const a = fingerprintOf(`select * from "users" where "id" in ($1, $2) and "email" = 'a@example.com'`);
-    const b = fingerprintOf(`select * from "users" where "id" in ($1, $2, $3, $4) and "email" = 'b@example.com'`);
+    const b = fingerprintOf(
+      `select * from "users" where "id" in ($1, $2, $3, $4) and "email" = 'b@example.com'`,
+    );
     expect(a.id).toBe(b.id);
     expect(a.id).toMatch(/^[0-9a-f]{16}$/);
     expect(a.text).not.toContain('example.com');
@@ -26,7 +34,9 @@ describe('normalizeSql', () => {
   });
 
   it('keeps different shapes apart', () => {
-    expect(fingerprintOf('select * from t where a = $1').id).not.toBe(fingerprintOf('select * from t where b = $1').id);
+    expect(fingerprintOf('select * from t where a = $1').id).not.toBe(
+      fingerprintOf('select * from t where b = $1').id,
+    );
   });
 
   it('caches by SQL text and stays bounded', () => {

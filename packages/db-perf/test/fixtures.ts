@@ -78,6 +78,10 @@ export async function createBlogSchema(db: Kysely<BlogDb>, users = 50): Promise<
     .execute();
   await db
     .insertInto('comments')
-    .values(ids.flatMap((id) => [0, 1, 2].map((k) => ({ id: id * 10 + k, post_id: id, body: `comment ${k} on ${id}` }))))
+    .values(
+      ids.flatMap((id) =>
+        [0, 1, 2].map((k) => ({ id: id * 10 + k, post_id: id, body: `comment ${k} on ${id}` })),
+      ),
+    )
     .execute();
 }

@@ -102,11 +102,15 @@ describeWithPostgres('index advice on PostgreSQL (100,000 orders)', (pgdb) => {
     expect(advice!.improvement!).toBeGreaterThanOrEqual(0.5);
 
     // No hypothetical index is left behind in the pool's sessions.
-    const left = await sql<{ n: number }>`select count(*)::int as n from public.hypopg_list_indexes`.execute(db);
+    const left = await sql<{ n: number }>`select count(*)::int as n from public.hypopg_list_indexes`.execute(
+      db,
+    );
     expect(left.rows[0]!.n).toBe(0);
 
     await sql.raw(advice!.statement).execute(db);
-    const plan = await sql<{ 'QUERY PLAN': string }>`explain select * from orders where customer_id = 4242`.execute(db);
+    const plan = await sql<{
+      'QUERY PLAN': string;
+    }>`explain select * from orders where customer_id = 4242`.execute(db);
     const text = plan.rows.map((row) => row['QUERY PLAN']).join('\n');
     expect(text).toContain('orders_customer_id_idx');
 
@@ -138,8 +142,12 @@ describeWithPostgres('index advice on PostgreSQL (100,000 orders)', (pgdb) => {
   });
 
   it('reads pg_stat_statements when it is loaded and says why when it is not', async () => {
-    const installed = await sql<{ n: number }>`select count(*)::int as n from pg_extension where extname = 'pg_stat_statements'`.execute(db);
-    const preload = await sql<{ v: string }>`select current_setting('shared_preload_libraries') as v`.execute(db);
+    const installed = await sql<{
+      n: number;
+    }>`select count(*)::int as n from pg_extension where extname = 'pg_stat_statements'`.execute(db);
+    const preload = await sql<{ v: string }>`select current_setting('shared_preload_libraries') as v`.execute(
+      db,
+    );
     const loaded = preload.rows[0]!.v.includes('pg_stat_statements');
     const result = await perf.readPgStatStatements({ limit: 5 });
     if (installed.rows[0]!.n === 0) {
@@ -153,8 +161,12 @@ describeWithPostgres('index advice on PostgreSQL (100,000 orders)', (pgdb) => {
   });
 
   it('reports a created but unloaded pg_stat_statements as not loaded', async () => {
-    const preload = await sql<{ v: string }>`select current_setting('shared_preload_libraries') as v`.execute(db);
-    const installed = await sql<{ n: number }>`select count(*)::int as n from pg_extension where extname = 'pg_stat_statements'`.execute(db);
+    const preload = await sql<{ v: string }>`select current_setting('shared_preload_libraries') as v`.execute(
+      db,
+    );
+    const installed = await sql<{
+      n: number;
+    }>`select count(*)::int as n from pg_extension where extname = 'pg_stat_statements'`.execute(db);
     if (preload.rows[0]!.v.includes('pg_stat_statements') || installed.rows[0]!.n > 0) return; // nothing to simulate
     // Created in this file's schema only for the test, and dropped right after.
     await sql.raw(`create extension pg_stat_statements with schema "${pgdb.schema}"`).execute(db);

@@ -56,7 +56,13 @@ describeOnBothDatabases('db-perf instrumentation', (target) => {
   });
 
   it('counts failed queries', async () => {
-    await expect(db.selectFrom('users').select('id').where('nope' as 'id', '=', 1).execute()).rejects.toThrow();
+    await expect(
+      db
+        .selectFrom('users')
+        .select('id')
+        .where('nope' as 'id', '=', 1)
+        .execute(),
+    ).rejects.toThrow();
     expect(perf.report().queries[0]).toMatchObject({ calls: 1, failed: 1 });
   });
 
@@ -246,7 +252,9 @@ describeOnBothDatabases('db-perf instrumentation', (target) => {
       expect(everything).not.toContain('secret-token-5f2a9c');
       expect(everything).not.toContain('987654321');
       expect(everything).not.toContain('424242');
-      expect(slowPerf.report().queries.find((q) => q.fingerprint.includes('"email"'))).toMatchObject({ slow: 1 });
+      expect(slowPerf.report().queries.find((q) => q.fingerprint.includes('"email"'))).toMatchObject({
+        slow: 1,
+      });
     } finally {
       await slowDb.destroy();
     }
@@ -262,7 +270,8 @@ describeOnBothDatabases('db-perf instrumentation', (target) => {
     });
     const slowDb = slowPerf.attach(new Kysely<BlogDb>({ dialect: target.makeDialect(), log: slowPerf.log }));
     try {
-      for (let id = 1; id <= 3; id++) await slowDb.selectFrom('users').selectAll().where('id', '=', id).execute();
+      for (let id = 1; id <= 3; id++)
+        await slowDb.selectFrom('users').selectAll().where('id', '=', id).execute();
       await slowPerf.flush();
       expect(events).toHaveLength(3);
       expect(events.filter((event) => event.plan !== undefined)).toHaveLength(1);
@@ -291,7 +300,9 @@ describeOnBothDatabases('db-perf instrumentation', (target) => {
   });
 
   it('rejects invalid options with a typed error', () => {
-    expect(() => createDbPerf({ slowQueryMs: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+    expect(() => createDbPerf({ slowQueryMs: -1 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
     expect(() => createDbPerf({ nPlusOne: { threshold: 1 } })).toThrow(/threshold/);
     expect(() => createLoader(db, { table: 'users', key: 'id', maxBatchSize: 0 })).toThrow(/maxBatchSize/);
   });
