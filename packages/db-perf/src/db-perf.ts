@@ -72,7 +72,6 @@ interface Pending {
   readonly node: RootOperationNode;
   readonly db: AnyKysely;
   readonly startedAt: number;
-  readonly stack: CapturedStack | undefined;
   readonly label: string | undefined;
   /** Rows of streamed chunks, which arrive before the log event. */
   rows: number;
@@ -87,6 +86,8 @@ interface Executed {
   readonly slow: boolean;
   readonly failed: boolean;
   readonly pending: Pending | undefined;
+  /** Captured only for slow queries and repeats inside a unit of work. */
+  readonly stack: CapturedStack | undefined;
   readonly requestId: string | undefined;
   /** Kept only for slow queries to EXPLAIN them; never logged or reported. */
   readonly sql: string;
@@ -226,7 +227,6 @@ class DbPerfInstance implements DbPerf {
   }
 
   #pluginFor(db: AnyKysely): KyselyPlugin {
-    const callSites = this.#options.callSites !== false;
     const pending = this.#pending;
     return {
       transformQuery: ({ node, queryId }: PluginTransformQueryArgs): RootOperationNode => {
@@ -234,7 +234,6 @@ class DbPerfInstance implements DbPerf {
           node,
           db,
           startedAt: performance.now(),
-          stack: callSites ? captureStack() : undefined,
           label: currentCallSiteLabel(),
           rows: 0,
         };
@@ -270,6 +269,7 @@ class DbPerfInstance implements DbPerf {
     let unit: UnitOfWork | undefined;
     let fingerprint: QueryFingerprint;
     let executed: Executed;
+    let stack: CapturedStack | undefined;
     try {
       fingerprint = this.#fingerprints.get(sql);
       if (this.#options.skip?.(fingerprint) === true) return;
@@ -279,6 +279,14 @@ class DbPerfInstance implements DbPerf {
       const thresholdMs = stats?.thresholdMs ?? this.#thresholdFor(fingerprint);
       const slow = !failed && durationMs >= thresholdMs;
       if (slow && stats !== undefined) stats.slow++;
+      // The stack is captured here, not when the query is built: this runs inside the caller's await
+      // chain, so V8's async frames still lead to the application, and only the queries that need a
+      // call site (slow ones, repeats in a unit of work) pay for it.
+      const wantsStack =
+        this.#options.callSites !== false &&
+        pending?.label === undefined &&
+        (slow || (unit !== undefined && !failed && unit.isRepeat(fingerprint.id, this.#policy)));
+      stack = wantsStack ? captureStack() : undefined;
       executed = {
         fingerprint,
         stats,
@@ -287,6 +295,7 @@ class DbPerfInstance implements DbPerf {
         slow,
         failed,
         pending,
+        stack,
         requestId: unit?.requestId ?? currentContext()?.requestId,
         sql,
         parameters: slow && this.#explain !== undefined ? parameters : undefined,
@@ -318,7 +327,7 @@ class DbPerfInstance implements DbPerf {
         fingerprint,
         parameterHash: hashParameters(parameters),
         durationMs,
-        stack: pending?.stack,
+        stack,
         label: pending?.label,
       },
       this.#policy,
@@ -384,9 +393,9 @@ class DbPerfInstance implements DbPerf {
     const { pending, fingerprint } = executed;
     const callSite =
       pending?.label ??
-      (pending?.stack === undefined
+      (executed.stack === undefined
         ? undefined
-        : resolveCallSite(pending.stack, this.#options.ignoreCallSites ?? [])?.text);
+        : resolveCallSite(executed.stack, this.#options.ignoreCallSites ?? [])?.text);
     if (executed.stats !== undefined && callSite !== undefined) executed.stats.lastCallSite = callSite;
     const event: SlowQueryEvent = {
       type: 'slow-query',

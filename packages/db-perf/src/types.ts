@@ -142,8 +142,9 @@ export interface DbPerfOptions {
   /** N+1 detection inside units of work. @default { mode: 'warn', threshold: 5, allow: [] } */
   nPlusOne?: NPlusOneOptions;
   /**
-   * Capture the call site of each query (a stack capture, formatted only when needed).
-   * @default true
+   * Find the call site of slow queries and of repeated queries inside a unit of work. The stack is
+   * captured (from the await chain, in the log hook) only for those, so single fast queries never
+   * pay for it. @default true
    */
   callSites?: boolean;
   /** Stack frames in files matching these are skipped when finding the call site (your data layer). @default [] */
@@ -383,7 +384,7 @@ export interface RelationLoaderOptions<Table extends string, Key extends string,
   readonly foreignKey: Key;
   /** Columns to select; the foreign key is always selected. @default all columns */
   readonly columns?: readonly Column[];
-  /** Order of the rows within each parent's list. @default the key column, ascending */
+  /** Order of the rows within each parent's list. @default none (the database's order) */
   readonly orderBy?: Column | Key;
   /** Parent keys per query. @default 500 */
   readonly maxBatchSize?: number;

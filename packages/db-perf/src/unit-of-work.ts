@@ -42,7 +42,7 @@ interface SiteGroup {
 interface FingerprintGroup {
   readonly fingerprint: QueryFingerprint;
   readonly policy: NPlusOnePolicy;
-  /** The first execution, kept unresolved: single loads never pay for formatting a stack. */
+  /** The first execution, kept without a call site: single loads never pay for a stack capture. */
   first: UnitQuery | undefined;
   readonly sites: Map<string, SiteGroup>;
 }
@@ -65,6 +65,15 @@ export class UnitOfWork {
   ) {}
 
   /**
+   * True when a query of this fingerprint already ran in this unit, so the next one needs its call
+   * site (only repeats pay for a stack capture).
+   */
+  isRepeat(fingerprintId: string, instancePolicy: NPlusOnePolicy): boolean {
+    if (this.#finished || !this.#groups.has(fingerprintId)) return false;
+    return (this.options.nPlusOne?.mode ?? instancePolicy.mode) !== 'off';
+  }
+
+  /**
    * Records a query; throws `N_PLUS_ONE` in `throw` mode when this execution reaches the threshold.
    */
   record(query: UnitQuery, instancePolicy: NPlusOnePolicy): void {
@@ -78,11 +87,18 @@ export class UnitOfWork {
       this.#groups.set(query.fingerprint.id, group);
       return;
     }
-    if (group.first !== undefined) {
-      this.#add(group, group.first);
-      group.first = undefined;
-    }
     const site = this.#add(group, query);
+    if (group.first !== undefined) {
+      // The first execution's stack was not captured (most queries run once): it counts for the
+      // call site of the first repeat, which is where an N+1 loop's first iteration came from too.
+      const first = group.first;
+      group.first = undefined;
+      if (first.label === undefined || first.label === query.label) {
+        site.count++;
+        site.totalMs += first.durationMs;
+        site.parameters.add(first.parameterHash);
+      } else this.#add(group, first);
+    }
     if (site.parameters.size < policy.threshold || site.reported) return;
     if (isAllowed(policy.allow, group.fingerprint, site.callSite)) return;
     if (policy.mode === 'throw') {
