@@ -88,6 +88,7 @@ describe.each(frameworks)('@plat/db-perf adapters on $name', (fw) => {
   const statsOptions = {
     perf,
     bulkheads: [bulkhead],
+    pgStatStatements: true,
     guard: (exchange: HttpExchange) =>
       exchange.header('x-admin') === 'yes' ? undefined : { status: 403, body: { error: 'admin only' } },
   };
@@ -208,10 +209,12 @@ describe.each(frameworks)('@plat/db-perf adapters on $name', (fw) => {
     const body = (await res.json()) as {
       queries: { queries: Array<{ fingerprint: string; calls: number }> };
       bulkheads: Array<{ name: string; active: number; queued: number }>;
+      pgStatStatements: unknown;
     };
     expect(body.queries.queries.length).toBeLessThanOrEqual(3);
     expect(body.queries.queries[0]!.fingerprint).toBe('select * from "users" where "id" = ?');
     expect(body.bulkheads).toEqual([expect.objectContaining({ name: 'reports', active: 0, queued: 0 })]);
+    expect(body.pgStatStatements).toMatchObject({ available: false, reason: 'not-postgres' });
     expect(JSON.stringify(body)).not.toContain('@example.com');
   });
 
