@@ -56,7 +56,12 @@ describeOnBothDatabases('db-perf instrumentation', (target) => {
   });
 
   it('counts failed queries', async () => {
-    await expect(db.selectFrom('no_such_table' as 'users').selectAll().execute()).rejects.toThrow();
+    await expect(
+      db
+        .selectFrom('no_such_table' as 'users')
+        .selectAll()
+        .execute(),
+    ).rejects.toThrow();
     expect(perf.report().queries[0]).toMatchObject({ calls: 1, failed: 1 });
   });
 
