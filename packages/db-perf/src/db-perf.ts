@@ -312,6 +312,9 @@ class DbPerfInstance implements DbPerf {
       if (slow && unit !== undefined) unit.slowQueries++;
       if (fallbackRows !== undefined) this.#finish(executed, fallbackRows);
       else if (streamed) this.#finish(executed, pending?.rows);
+      // No plugin saw it build (a Kysely instance with `log: perf.log` but not attached, or a raw
+      // CompiledQuery): no result will be counted either, so finish now without rows.
+      else if (pending === undefined) this.#finish(executed, undefined);
       else {
         const queue = this.#executed.get(queryId);
         if (queue === undefined) this.#executed.set(queryId, [executed]);

@@ -307,16 +307,24 @@ async function validateWithHypopg(
   // Hypothetical indexes live in one session: every step runs on the same connection.
   return db.connection().execute(async (connection) => {
     const measured: Array<Candidate & { costAfter: number; used: boolean }> = [];
+    const failed: RejectedIndex[] = [];
     let costBefore: number;
     try {
       costBefore = (await explainPostgres(connection, query, false))['Total Cost'] ?? 0;
       for (const candidate of candidates) {
         const ddl = `CREATE INDEX ON ${qi(candidate.table.schema)}.${qi(candidate.table.name)} (${candidate.columns.map(qi).join(', ')})`;
-        const created = await internalQuery<{ indexrelid: number | string }>(
-          connection,
-          `select indexrelid from ${hs}.hypopg_create_index($1)`,
-          [ddl],
-        );
+        let created: Array<{ indexrelid: number | string }>;
+        try {
+          created = await internalQuery(connection, `select indexrelid from ${hs}.hypopg_create_index($1)`, [
+            ddl,
+          ]);
+        } catch (cause) {
+          // A column type without a B-tree operator class (json, say): this candidate cannot be an index.
+          failed.push(
+            reject(candidate.table.name, candidate.columns, `hypopg cannot create it: ${messageOf(cause)}`),
+          );
+          continue;
+        }
         const id = created[0]?.indexrelid;
         const plan = await explainPostgres(connection, query, false);
         measured.push({
@@ -330,7 +338,7 @@ async function validateWithHypopg(
       await internalQuery(connection, `select ${hs}.hypopg_reset()`).catch(() => undefined);
     }
     const indexes: IndexRecommendation[] = [];
-    const rejected: RejectedIndex[] = [];
+    const rejected: RejectedIndex[] = [...failed];
     const byTable = new Map<string, typeof measured>();
     for (const m of measured) byTable.set(m.table.name, [...(byTable.get(m.table.name) ?? []), m]);
     for (const [table, list] of byTable) {
@@ -521,6 +529,10 @@ function indexName(table: string, columns: readonly string[]): string {
   if (name.length <= 63) return name;
   const hash = fingerprintOf(name).id.slice(0, 8);
   return `${name.slice(0, 50)}_${hash}_idx`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function round(value: number): number {

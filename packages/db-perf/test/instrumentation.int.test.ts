@@ -298,6 +298,25 @@ describeOnBothDatabases('db-perf instrumentation', (target) => {
     }
   });
 
+  it('reports slow queries of an instance that has the log hook but no plugin', async () => {
+    const events: SlowQueryEvent[] = [];
+    const logOnly = createDbPerf({
+      slowQueryMs: 0,
+      logger: false,
+      onSlowQuery: (event) => events.push(event),
+    });
+    const logDb = new Kysely<BlogDb>({ dialect: target.makeDialect(), log: logOnly.log });
+    try {
+      await logDb.selectFrom('users').selectAll().where('id', '=', 1).execute();
+      expect(events).toEqual([
+        expect.objectContaining({ fingerprint: 'select * from "users" where "id" = ?', rows: undefined }),
+      ]);
+      expect(logOnly.report().totalCalls).toBe(1);
+    } finally {
+      await logDb.destroy();
+    }
+  });
+
   it('rejects invalid options with a typed error', () => {
     expect(() => createDbPerf({ slowQueryMs: -1 })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTIONS' }),
