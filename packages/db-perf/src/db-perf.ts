@@ -134,7 +134,8 @@ class DbPerfInstance implements DbPerf {
   readonly #plugins = new WeakSet<KyselyPlugin>();
   #explainTokens: number;
   #explainRefilledAt = performance.now();
-  #logSeen = false;
+  /** Databases whose Kysely instance calls `perf.log`; the others are timed by the plugin alone. */
+  readonly #loggedDbs = new WeakSet<AnyKysely>();
   #warnedNoLog = false;
   #dialect: SqlDialect | undefined;
   #db: AnyKysely | undefined;
@@ -171,8 +172,8 @@ class DbPerfInstance implements DbPerf {
   readonly log = (event: LogEvent): void => {
     const query = event.query;
     if (isInternalQuery(query)) return;
-    this.#logSeen = true;
     const pending = this.#pending.get(query.queryId)?.shift();
+    if (pending !== undefined) this.#loggedDbs.add(pending.db);
     const failed = event.level === 'error';
     const streamed = event.level === 'query' && event.isStream === true;
     this.#executedQuery(
@@ -351,7 +352,7 @@ class DbPerfInstance implements DbPerf {
       const queue = this.#pending.get(queryId);
       const pending = queue?.[0];
       if (pending === undefined) return;
-      if (this.#logSeen) {
+      if (this.#loggedDbs.has(pending.db)) {
         pending.rows += rows; // a streamed chunk; the log event comes after the last one
         return;
       }
