@@ -93,7 +93,7 @@ export class UnitOfWork {
       // call site of the first repeat, which is where an N+1 loop's first iteration came from too.
       const first = group.first;
       group.first = undefined;
-      if (first.label === undefined || first.label === query.label) {
+      if (first.label === query.label) {
         site.count++;
         site.totalMs += first.durationMs;
         site.parameters.add(first.parameterHash);
