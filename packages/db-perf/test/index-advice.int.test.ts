@@ -135,6 +135,20 @@ describeWithPostgres('index advice on PostgreSQL (100,000 orders)', (pgdb) => {
     for (const rejected of analysis.rejected) expect(rejected.reason).toEqual(expect.any(String));
   });
 
+  withHypopg('considers the sort keys of a sort fed by the scanned table', async () => {
+    const latest = db
+      .selectFrom('orders')
+      .selectAll()
+      .where('customer_id', '=', 17)
+      .orderBy('created_at', 'desc')
+      .limit(5);
+    const analysis = await perf.analyze(latest);
+    expect(analysis.indexes).toHaveLength(1);
+    expect(analysis.indexes[0]!.columns[0]).toBe('customer_id');
+    const considered = [analysis.indexes[0]!.columns, ...analysis.rejected.map((r) => r.columns)];
+    expect(considered).toContainEqual(['customer_id', 'created_at']);
+  });
+
   withHypopg('does not recommend an index below the cost floor', async () => {
     const analysis = await perf.analyze(byCustomer(), { minCost: 1e9 });
     expect(analysis.indexes).toEqual([]);
