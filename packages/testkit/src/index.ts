@@ -7,6 +7,13 @@ export {
 export { describeErrorHandlers, type ErrorHandlers } from './error-handler-suite';
 export { type AppMounts, type FrameworkHarness, frameworks, type RunningApp } from './frameworks';
 export { describeWithPostgres, type PgTestDatabase, withSearchPath } from './postgres';
+export {
+  describeWithPostgresServer,
+  type PostgresServerHandle,
+  postgresBinDir,
+  type StartPostgresServerOptions,
+  startPostgresServer,
+} from './postgres-server';
 export { deleteByPrefix, describeWithRedis, type RedisTestKeyspace } from './redis';
 export {
   freePort,
