@@ -55,6 +55,7 @@ class OpenContext implements RequestContext {
   principal?: Principal;
   tenantId?: string;
   #slots: Map<symbol, unknown> | undefined;
+  #annotations: Record<string, unknown> | undefined;
 
   constructor(init: RequestContextInit) {
     this.requestId = init.requestId ?? randomUUID();
@@ -67,6 +68,11 @@ class OpenContext implements RequestContext {
   get slots(): Map<symbol, unknown> {
     if (this.#slots === undefined) this.#slots = new Map();
     return this.#slots;
+  }
+
+  get annotations(): Record<string, unknown> {
+    if (this.#annotations === undefined) this.#annotations = {};
+    return this.#annotations;
   }
 }
 
@@ -126,16 +132,18 @@ export interface ContextSlot<T> {
 }
 
 /**
- * Declares a private per-request slot, for example db-perf's unit of work or a per-request loader.
+ * Declares a per-request slot, for example db-perf's unit of work or a per-request loader. Name it
+ * after your package (`@plat/db-perf.loaders`): the key is a registered symbol, so an ESM and a CJS
+ * copy of a package (or two installed versions) reach the same slot, and one name is one slot.
  *
  * @example
  * ```ts
- * const loaders = createContextSlot<Map<string, DataLoader<string, Row>>>('db-perf.loaders');
+ * const loaders = createContextSlot<Map<string, DataLoader<string, Row>>>('@plat/db-perf.loaders');
  * const map = loaders.getOrCreate(() => new Map());
  * ```
  */
 export function createContextSlot<T>(name: string): ContextSlot<T> {
-  const key = Symbol(name);
+  const key = Symbol.for(`@plat/core.slot:${name}`);
   return {
     get: () => storage.getStore()?.slots.get(key) as T | undefined,
     set(value) {
@@ -159,4 +167,21 @@ function isRequestContext(value: RequestContext | RequestContextInit): value is 
     value instanceof OpenContext ||
     (typeof (value as RequestContext).startTime === 'number' && 'slots' in value)
   );
+}
+
+/**
+ * Adds fields to the current request's summary, for the request log line and traces: packages report
+ * what they did (db-perf its query count, apikeys the key id) without depending on the logger.
+ * Later values for the same field replace earlier ones. Returns false outside a request context.
+ *
+ * @example
+ * ```ts
+ * annotateRequest({ 'db.queries': 12, 'db.time_ms': 8.4 });
+ * ```
+ */
+export function annotateRequest(fields: Readonly<Record<string, unknown>>): boolean {
+  const ctx = storage.getStore();
+  if (ctx === undefined) return false;
+  Object.assign(ctx.annotations, fields);
+  return true;
 }

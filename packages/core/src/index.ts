@@ -1,6 +1,7 @@
 export { API_KEY_PATTERN_SOURCE, API_KEY_SHAPE, looksLikeApiKey, redactApiKeys } from './api-key-shape';
 export { DEFAULT_BODY_LIMIT_BYTES, readJsonBody } from './body';
 export {
+  annotateRequest,
   type ContextSlot,
   createContextSlot,
   createRequestContext,

@@ -26,8 +26,10 @@ export interface RequestContext {
   path?: string;
   principal?: Principal;
   tenantId?: string;
-  /** Per-package values, keyed by private symbols (see `createContextSlot`). */
+  /** Per-package values, keyed by registered symbols (see `createContextSlot`). */
   readonly slots: Map<symbol, unknown>;
+  /** Fields packages add to the request's summary (see `annotateRequest`); read by the request log. */
+  readonly annotations: Record<string, unknown>;
 }
 
 /** Fields a caller may set when opening a context outside HTTP (a job, a CLI command, a test). */

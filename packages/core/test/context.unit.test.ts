@@ -1,4 +1,5 @@
 import {
+  annotateRequest,
   createContextSlot,
   createRequestContext,
   currentContext,
@@ -56,9 +57,10 @@ describe('request context', () => {
     expect(ctx.startedAt).toBeLessThanOrEqual(Date.now());
   });
 
-  it('gives each package a private slot', () => {
-    const a = createContextSlot<number>('a');
-    const b = createContextSlot<number>('a'); // same label, different slot
+  it('gives each package its own slot, shared by copies of the package', () => {
+    const a = createContextSlot<number>('@plat/a.counter');
+    const b = createContextSlot<number>('@plat/b.counter');
+    const aFromAnotherCopy = createContextSlot<number>('@plat/a.counter');
     expect(a.set(1)).toBe(false);
     runWithContext({}, () => {
       expect(a.getOrCreate(() => 1)).toBe(1);
@@ -67,6 +69,16 @@ describe('request context', () => {
       b.set(5);
       expect(a.get()).toBe(1);
       expect(b.get()).toBe(5);
+      expect(aFromAnotherCopy.get()).toBe(1);
+    });
+  });
+
+  it('collects request annotations for the request summary', () => {
+    expect(annotateRequest({ x: 1 })).toBe(false);
+    runWithContext({}, () => {
+      annotateRequest({ 'db.queries': 3 });
+      annotateRequest({ 'db.queries': 4, 'apikey.id': 'k1' });
+      expect(currentContext()?.annotations).toEqual({ 'db.queries': 4, 'apikey.id': 'k1' });
     });
   });
 
