@@ -331,17 +331,18 @@ class KyselyKeyStore implements ApiKeyStore {
   migrate(): Promise<void> {
     return guarded('migrate', async () => {
       const names = this.#names;
-      await this.#db.schema
-        .createTable(names.migrations)
-        .ifNotExists()
-        .addColumn('name', 'text', (c) => c.primaryKey())
-        .addColumn('applied_at', 'bigint', (c) => c.notNull())
-        .execute();
       await this.#db.transaction().execute(async (trx) => {
         if (this.#dialect === 'postgres') {
           // Several instances starting together: one migrates, the others wait and find it done.
+          // The lock comes first: concurrent CREATE TABLE IF NOT EXISTS can still collide in PostgreSQL.
           await sql`select pg_advisory_xact_lock(${crc32(names.migrations)})`.execute(trx);
         }
+        await trx.schema
+          .createTable(names.migrations)
+          .ifNotExists()
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('applied_at', 'bigint', (c) => c.notNull())
+          .execute();
         const applied = new Set(
           (await trx.selectFrom(names.migrations).select('name').execute()).map((row) => row.name),
         );

@@ -4,7 +4,11 @@ export const PEPPER: Pepper = { id: 'p1', secret: 'pepper-one-0123456789-abcdefg
 export const PEPPER_2: Pepper = { id: 'p2', secret: 'pepper-two-0123456789-abcdefghij-XYZ' };
 
 /** A clock tests move by hand. */
-export function manualClock(start = Date.UTC(2030, 0, 1)): { now: () => number; advance(ms: number): void; set(ms: number): void } {
+export function manualClock(start = Date.UTC(2030, 0, 1)): {
+  now: () => number;
+  advance(ms: number): void;
+  set(ms: number): void;
+} {
   let current = start;
   return {
     now: () => current,
