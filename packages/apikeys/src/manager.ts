@@ -697,8 +697,12 @@ class Manager implements ApiKeyManager {
     for (const timer of this.#timers) clearInterval(timer);
     // Validations already past the door still count: wait for them, then write everything.
     await Promise.allSettled([...this.#waiting]);
-    await this.#usage.flush();
-    await this.#channel?.close();
+    try {
+      // A failed final write is reported and rethrown: the caller must know usage was lost.
+      await this.#usage.flush();
+    } finally {
+      await this.#channel?.close();
+    }
   }
 
   #ensureStarted(): Promise<void> {

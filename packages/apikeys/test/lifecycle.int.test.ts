@@ -508,7 +508,7 @@ describeWithDatabases<unknown>('api key lifecycle', (t) => {
     };
     try {
       const keys = manager({ encryption: { keys: [ENCRYPTION_KEY], recoverableSecrets: true } });
-      const plain = manager({ onError: undefined, peppers: [PEPPER_2, PEPPER] });
+      const plain = manager({ onError: undefined as never, peppers: [PEPPER_2, PEPPER] });
       const ownerId = nextOwner();
       const issued: string[] = [];
       const a = await keys.create({
@@ -534,7 +534,7 @@ describeWithDatabases<unknown>('api key lifecycle', (t) => {
       await capture(() => keys.list(ownerId, { includeInactive: true }));
       await capture(() => keys.auditTrail(a.keyId));
       // A manager without the pepper of a key reports the problem without the key.
-      const stranger = manager({ peppers: [PEPPER_2], onError: undefined });
+      const stranger = manager({ peppers: [PEPPER_2], onError: undefined as never });
       await capture(() => stranger.validate(a.key));
       await Promise.all(managers.map((m) => m.flush()));
       await new Promise((resolve) => setImmediate(resolve));
