@@ -187,6 +187,9 @@ const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
+/** Keys per UPDATE statement on PostgreSQL (5 parameters each, far below the 65,535 limit). */
+const USAGE_CHUNK = 1000;
+
 const TABLE_PREFIX = /^[a-z][a-z0-9_]{0,30}$|^$/;
 
 function detectDialect(db: Kysely<unknown>): KeyStoreDialect {
@@ -469,30 +472,68 @@ class KyselyKeyStore implements ApiKeyStore {
 
   recordUsage(deltas: readonly UsageDelta[]): Promise<void> {
     if (deltas.length === 0) return Promise.resolve();
+    // One order for every instance: concurrent flushes lock the same rows in the same order.
+    const sorted = [...deltas].sort((a, b) => (a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : 0));
     return guarded('record usage', () =>
       this.#db.transaction().execute(async (trx) => {
-        for (const delta of deltas) {
-          const t = sql`cast(${delta.lastUsedAt} as bigint)`;
-          let update = trx
-            .updateTable(this.#names.keys)
-            .set({
-              use_count: sql`use_count + ${delta.uses}`,
-              last_used_at: sql`case when last_used_at is null or last_used_at < ${t} then ${t} else last_used_at end`,
-            })
-            .where('key_id', '=', delta.keyId);
-          if (delta.quotaPeriod !== null && delta.quotaUses > 0) {
-            const p = sql`cast(${delta.quotaPeriod} as bigint)`;
-            // Counts of one period add up across instances; a newer period starts over; an older
-            // one (a slow instance) is dropped.
-            update = update.set({
-              quota_used: sql`case when quota_period = ${p} then quota_used + ${delta.quotaUses} when quota_period is null or quota_period < ${p} then cast(${delta.quotaUses} as bigint) else quota_used end`,
-              quota_period: sql`case when quota_period is null or quota_period < ${p} then ${p} else quota_period end`,
-            });
-          }
-          await update.execute();
+        if (this.#dialect === 'postgres') {
+          for (let i = 0; i < sorted.length; i += USAGE_CHUNK)
+            await this.#recordUsageBulk(trx, sorted.slice(i, i + USAGE_CHUNK));
+          return;
         }
+        for (const delta of sorted) await this.#recordUsageRow(trx, delta);
       }),
     );
+  }
+
+  /** PostgreSQL: lock the rows in key order, then one UPDATE ... FROM (VALUES ...) per chunk. */
+  async #recordUsageBulk(trx: Transaction<Tables>, chunk: readonly UsageDelta[]): Promise<void> {
+    const table = sql.table(this.#names.keys);
+    const ids = chunk.map((d) => d.keyId);
+    await sql`select key_id from ${table} where key_id in (${sql.join(ids)}) order by key_id for update`.execute(
+      trx,
+    );
+    const values = sql.join(
+      chunk.map(
+        (d) =>
+          sql`(${d.keyId}::text, ${d.uses}::bigint, ${d.lastUsedAt}::bigint, ${d.quotaPeriod}::bigint, ${d.quotaUses}::bigint)`,
+      ),
+    );
+    await sql`update ${table} as k set
+        use_count = k.use_count + v.uses,
+        last_used_at = greatest(k.last_used_at, v.last_used_at),
+        quota_used = case
+          when v.quota_period is null or v.quota_uses = 0 then k.quota_used
+          when k.quota_period = v.quota_period then k.quota_used + v.quota_uses
+          when k.quota_period is null or k.quota_period < v.quota_period then v.quota_uses
+          else k.quota_used end,
+        quota_period = case
+          when v.quota_period is not null and v.quota_uses > 0 and (k.quota_period is null or k.quota_period < v.quota_period)
+          then v.quota_period else k.quota_period end
+      from (values ${values}) as v(key_id, uses, last_used_at, quota_period, quota_uses)
+      where k.key_id = v.key_id`.execute(trx);
+  }
+
+  /** SQLite: one prepared UPDATE per key inside the transaction (SQLite has one writer anyway). */
+  async #recordUsageRow(trx: Transaction<Tables>, delta: UsageDelta): Promise<void> {
+    const t = sql`cast(${delta.lastUsedAt} as bigint)`;
+    let update = trx
+      .updateTable(this.#names.keys)
+      .set({
+        use_count: sql`use_count + ${delta.uses}`,
+        last_used_at: sql`case when last_used_at is null or last_used_at < ${t} then ${t} else last_used_at end`,
+      })
+      .where('key_id', '=', delta.keyId);
+    if (delta.quotaPeriod !== null && delta.quotaUses > 0) {
+      const p = sql`cast(${delta.quotaPeriod} as bigint)`;
+      // Counts of one period add up across instances; a newer period starts over; an older one
+      // (a slow instance) is dropped.
+      update = update.set({
+        quota_used: sql`case when quota_period = ${p} then quota_used + ${delta.quotaUses} when quota_period is null or quota_period < ${p} then cast(${delta.quotaUses} as bigint) else quota_used end`,
+        quota_period: sql`case when quota_period is null or quota_period < ${p} then ${p} else quota_period end`,
+      });
+    }
+    await update.execute();
   }
 
   dueForRotation(now: number, before: number, limit: number): Promise<StoredApiKey[]> {

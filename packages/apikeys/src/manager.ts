@@ -161,7 +161,7 @@ class Manager implements ApiKeyManager {
     const flushIntervalMs = positive(usage.flushIntervalMs, 'usage.flushIntervalMs', 5000);
     this.#usage = new UsageRecorder(
       store,
-      positive(usage.maxPendingKeys, 'usage.maxPendingKeys', 1000),
+      positive(usage.maxPendingKeys, 'usage.maxPendingKeys', 10_000),
       this.#report,
     );
     if (options.encryption !== undefined) {
@@ -282,7 +282,7 @@ class Manager implements ApiKeyManager {
         return this.#track(limit.then((verdict) => this.#afterLimit(state, now, verdict)));
       return this.#afterLimit(state, now, limit);
     }
-    this.#usage.record(state, now);
+    this.#usage.record(state.keyId, state.quota, now);
     return state.accepted;
   }
 
@@ -295,7 +295,7 @@ class Manager implements ApiKeyManager {
         retryAfterSeconds: Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)),
       };
     }
-    this.#usage.record(state, now);
+    this.#usage.record(state.keyId, state.quota, now);
     return state.accepted;
   }
 

@@ -254,7 +254,7 @@ export interface ValidationCacheOptions {
 export interface UsageOptions {
   /** Write accumulated usage this often, in milliseconds. @default 5000 */
   flushIntervalMs?: number;
-  /** Flush early once this many keys have unwritten usage. @default 1000 */
+  /** Flush early once this many distinct keys have unwritten usage. @default 10000 */
   maxPendingKeys?: number;
 }
 

@@ -1,20 +1,18 @@
 /**
- * Usage tracking without a write per request: each validation bumps counters on the key's cached
- * state (no allocation, no I/O); a timer, a full batch, `flush()` or `close()` writes the sums.
- * Counts add up in the store, so several instances tracking the same key stay exact.
+ * Usage tracking without a write per request: each validation bumps in-memory counters for its key
+ * (one Map lookup, no I/O); a timer, a large backlog, `flush()` or `close()` writes the sums, one
+ * row per key. Counts add up in the store, so several instances tracking one key stay exact.
  */
 import type { ApiKeyError } from './errors';
 import type { ApiKeyStore, UsageDelta } from './store';
-import type { KeyState } from './validation-cache';
+import type { Quota } from './types';
 
 export class UsageRecorder {
   readonly #store: ApiKeyStore;
   readonly #maxPending: number;
   readonly #report: (error: ApiKeyError) => void;
-  /** States with pending usage; a state appears once however many uses it gathered. */
-  #dirty: KeyState[] = [];
-  /** Usage taken from states whose write failed, retried with the next flush. */
-  #carry = new Map<string, UsageDelta>();
+  /** Usage not yet written, by key id (including what a failed write left to retry). */
+  #pending = new Map<string, UsageDelta>();
   #flushing: Promise<void> = Promise.resolve();
   #scheduled = false;
 
@@ -24,11 +22,13 @@ export class UsageRecorder {
     this.#report = report;
   }
 
-  /** Counts one successful validation. */
-  record(state: KeyState, now: number): void {
-    if (state.pendingUses === 0) {
-      this.#dirty.push(state);
-      if (this.#dirty.length >= this.#maxPending && !this.#scheduled) {
+  /** Counts one successful validation of `keyId` at `now`. */
+  record(keyId: string, quota: Quota | null, now: number): void {
+    let delta = this.#pending.get(keyId);
+    if (delta === undefined) {
+      delta = { keyId, uses: 0, lastUsedAt: now, quotaPeriod: null, quotaUses: 0 };
+      this.#pending.set(keyId, delta);
+      if (this.#pending.size >= this.#maxPending && !this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => {
           this.#scheduled = false;
@@ -36,36 +36,31 @@ export class UsageRecorder {
         });
       }
     }
-    state.pendingUses++;
-    if (now > state.pendingLastUsedAt) state.pendingLastUsedAt = now;
-    if (state.quota !== null) {
-      const periodMs = state.quota.periodSeconds * 1000;
-      const period = Math.floor(now / periodMs) * periodMs;
-      if (state.pendingQuotaPeriod !== period) {
-        // Uses of a period that has ended no longer limit anything.
-        if (state.pendingQuotaPeriod === null || period > state.pendingQuotaPeriod) {
-          state.pendingQuotaPeriod = period;
-          state.pendingQuotaUses = 0;
-        } else return;
+    delta.uses++;
+    if (now > delta.lastUsedAt) delta.lastUsedAt = now;
+    if (quota !== null) {
+      const periodMs = quota.periodSeconds * 1000;
+      const period = now - (now % periodMs);
+      if (delta.quotaPeriod !== period) {
+        // Uses of a period that has ended no longer limit anything: keep the newest period only.
+        if (delta.quotaPeriod !== null && period < delta.quotaPeriod) return;
+        delta.quotaPeriod = period;
+        delta.quotaUses = 0;
       }
-      state.pendingQuotaUses++;
+      delta.quotaUses++;
     }
   }
 
   /** Uses counted here but not yet in the store, for `get()`. */
   pendingFor(keyId: string): { uses: number; lastUsedAt: number } {
-    let uses = this.#carry.get(keyId)?.uses ?? 0;
-    let lastUsedAt = this.#carry.get(keyId)?.lastUsedAt ?? 0;
-    for (const state of this.#dirty) {
-      if (state.keyId !== keyId) continue;
-      uses += state.pendingUses;
-      lastUsedAt = Math.max(lastUsedAt, state.pendingLastUsedAt);
-    }
-    return { uses, lastUsedAt };
+    const delta = this.#pending.get(keyId);
+    return delta === undefined
+      ? { uses: 0, lastUsedAt: 0 }
+      : { uses: delta.uses, lastUsedAt: delta.lastUsedAt };
   }
 
   get pendingKeys(): number {
-    return this.#dirty.length + this.#carry.size;
+    return this.#pending.size;
   }
 
   /** Writes everything pending; flushes never overlap, and a failed batch is retried next time. */
@@ -76,27 +71,14 @@ export class UsageRecorder {
   }
 
   async #flushOnce(): Promise<void> {
-    const states = this.#dirty;
-    this.#dirty = [];
-    const batch = this.#carry;
-    this.#carry = new Map();
-    for (const state of states) {
-      merge(batch, {
-        keyId: state.keyId,
-        uses: state.pendingUses,
-        lastUsedAt: state.pendingLastUsedAt,
-        quotaPeriod: state.pendingQuotaPeriod,
-        quotaUses: state.pendingQuotaUses,
-      });
-      state.pendingUses = 0;
-      state.pendingLastUsedAt = 0;
-      state.pendingQuotaUses = 0;
-    }
+    const batch = this.#pending;
     if (batch.size === 0) return;
+    this.#pending = new Map();
     try {
       await this.#store.recordUsage([...batch.values()]);
     } catch (error) {
-      for (const delta of batch.values()) merge(this.#carry, delta);
+      // Put the batch back under whatever was counted meanwhile, to be written next time.
+      for (const delta of batch.values()) merge(this.#pending, delta);
       this.#report(error as ApiKeyError);
       throw error;
     }
@@ -104,10 +86,9 @@ export class UsageRecorder {
 }
 
 function merge(into: Map<string, UsageDelta>, delta: UsageDelta): void {
-  if (delta.uses === 0 && delta.quotaUses === 0) return;
   const existing = into.get(delta.keyId);
   if (existing === undefined) {
-    into.set(delta.keyId, { ...delta });
+    into.set(delta.keyId, delta);
     return;
   }
   existing.uses += delta.uses;

@@ -32,12 +32,6 @@ export class KeyState implements LimitSubject {
   /** Prefixes granted by wildcard scopes (`workflows:*` → `workflows:`); `''` for `*`. */
   readonly #wildcards: readonly string[];
 
-  // Usage not yet written to the store; the flush reads and resets these.
-  pendingUses = 0;
-  pendingLastUsedAt = 0;
-  pendingQuotaPeriod: number | null = null;
-  pendingQuotaUses = 0;
-
   constructor(init: {
     key: ValidatedApiKey;
     status: StoredKeyStatus;
