@@ -109,7 +109,8 @@ class Manager implements ApiKeyManager {
   readonly #rehashing = new Set<string>();
   /** Bumped by every invalidation; a load that saw it change does not cache what it read. */
   #epoch = 0;
-  #migrated: Promise<void> | undefined;
+  readonly #migrate: boolean;
+  #subscribed: Promise<void> | undefined;
   #started: Promise<void> | undefined;
   #closed = false;
 
@@ -201,8 +202,7 @@ class Manager implements ApiKeyManager {
         input.graceMs(this.#autoRotation.graceSeconds, 'autoRotation.graceSeconds');
     }
 
-    const migrate = options.migrate ?? true;
-    this.#migrated = migrate ? undefined : Promise.resolve();
+    this.#migrate = options.migrate ?? true;
     this.#every(flushIntervalMs, () => {
       this.#limiter.prune(this.#clock());
       return this.flush();
@@ -707,13 +707,13 @@ class Manager implements ApiKeyManager {
 
   #ensureStarted(): Promise<void> {
     if (this.#started === undefined) {
-      this.#migrated ??= this.#store.migrate();
-      const subscribed = this.#channel?.start() ?? Promise.resolve();
-      this.#started = Promise.all([this.#migrated, subscribed]).then(() => undefined);
-      // A failed migration is retried by the next call rather than remembered forever.
-      this.#started.catch(() => {
-        this.#started = undefined;
-        this.#migrated = undefined;
+      // Subscribe once; a failed migration is retried by the next call rather than remembered.
+      this.#subscribed ??= this.#channel?.start() ?? Promise.resolve();
+      const migrated = this.#migrate ? this.#store.migrate() : Promise.resolve();
+      const started = Promise.all([migrated, this.#subscribed]).then(() => undefined);
+      this.#started = started;
+      started.catch(() => {
+        if (this.#started === started) this.#started = undefined;
       });
     }
     return this.#started;
@@ -756,18 +756,25 @@ class Manager implements ApiKeyManager {
   }
 
   #open(row: StoredApiKey): { name: string; metadata: Record<string, unknown> } {
-    if (row.sealed === null)
-      return { name: row.name, metadata: JSON.parse(row.metadata) as Record<string, unknown> };
-    if (this.#cipher === undefined) {
+    if (row.sealed !== null && this.#cipher === undefined) {
       throw new ApiKeyError(
         'INVALID_STATE',
         `Key ${row.keyId} has encrypted metadata but no encryption keys are configured`,
       );
     }
-    return JSON.parse(this.#cipher.decrypt(row.sealed, `meta:${row.keyId}`)) as {
-      name: string;
-      metadata: Record<string, unknown>;
-    };
+    let opened: { name: string; metadata: Record<string, unknown> };
+    try {
+      opened =
+        row.sealed === null
+          ? { name: row.name, metadata: JSON.parse(row.metadata) as Record<string, unknown> }
+          : (JSON.parse(this.#cipher!.decrypt(row.sealed, `meta:${row.keyId}`)) as typeof opened);
+    } catch (cause) {
+      if (cause instanceof ApiKeyError) throw cause;
+      throw new ApiKeyError('INVALID_STATE', `The stored metadata of key ${row.keyId} is not valid JSON`, {
+        cause,
+      });
+    }
+    return opened;
   }
 
   #statusOf(row: StoredApiKey, now: number): ApiKeyStatus {

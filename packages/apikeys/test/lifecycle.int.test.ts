@@ -372,6 +372,26 @@ describeWithDatabases<unknown>('api key lifecycle', (t) => {
     expect((await store.find(keyId))!.useCount).toBe(505);
   });
 
+  it('adds up usage flushed by several instances at once, over many keys', async () => {
+    const instances = [manager(), manager(), manager()];
+    const ownerId = nextOwner();
+    const issued = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => instances[0]!.create({ ownerId, name: `k${i}` })),
+    );
+    for (let round = 0; round < 3; round++) {
+      // Each instance uses the keys in its own order, then all flush together.
+      await Promise.all(
+        instances.map(async (instance, n) => {
+          const order = n % 2 === 0 ? issued : [...issued].reverse();
+          for (const { key } of order) await instance.validate(key);
+        }),
+      );
+      await Promise.all(instances.map((instance) => instance.flush()));
+    }
+    expect(log.lines).toEqual([]);
+    for (const { keyId } of issued) expect((await store.find(keyId))!.useCount).toBe(9);
+  });
+
   it('limits a key’s rate with 429 semantics and keeps its quota across restarts', async () => {
     const keys = manager();
     const { key, keyId } = await keys.create({

@@ -218,6 +218,15 @@ describe('validation hot path', () => {
     }
   });
 
+  it('leaves migrations to the operator with migrate: false, and recovers once they ran', async () => {
+    const keys = manager({ migrate: false });
+    await expect(keys.create({ ownerId: 'o', name: 'k' })).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect(calls.migrate).toBeUndefined();
+    await store.migrate();
+    const { key } = await keys.create({ ownerId: 'o', name: 'k' });
+    expect((await keys.validate(key)).valid).toBe(true);
+  });
+
   it('checks a presented key against its own prefix', async () => {
     const keys = manager({ prefix: 'acme' });
     const { key, keyId } = await keys.create({ ownerId: 'o', name: 'k' });
