@@ -513,9 +513,11 @@ describeWithDatabases<unknown>('api key lifecycle', (t) => {
         consoleLines.push(args.map(String).join(' '));
       }),
     );
+    // The default reporter emits process warnings: capture what it would print.
     const warnings: string[] = [];
-    const onWarning = (warning: Error) => warnings.push(`${warning.message} ${warning.stack}`);
-    process.on('warning', onWarning);
+    const warningSpy = jest.spyOn(process, 'emitWarning').mockImplementation((warning: string | Error) => {
+      warnings.push(String(warning));
+    });
     const messages: string[] = [];
     const capture = async (run: () => Promise<unknown>) => {
       try {
@@ -563,6 +565,7 @@ describeWithDatabases<unknown>('api key lifecycle', (t) => {
       const everything = [database, ...log.lines, ...consoleLines, ...warnings, ...messages].join('\n');
       expect(database).toContain(a.keyId);
       expect(messages.length).toBeGreaterThan(10);
+      expect(warnings.join('\n')).toContain(`Key ${a.keyId} is hashed with pepper`);
       for (const key of issued) {
         const { secret } = parseApiKey(key)!;
         expect(everything).not.toContain(secret);
@@ -570,7 +573,7 @@ describeWithDatabases<unknown>('api key lifecycle', (t) => {
       }
     } finally {
       for (const spy of spies) spy.mockRestore();
-      process.off('warning', onWarning);
+      warningSpy.mockRestore();
     }
   });
 });

@@ -220,7 +220,9 @@ describe('validation hot path', () => {
 
   it('leaves migrations to the operator with migrate: false, and recovers once they ran', async () => {
     const keys = manager({ migrate: false });
-    await expect(keys.create({ ownerId: 'o', name: 'k' })).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    await expect(keys.create({ ownerId: 'o', name: 'k' })).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+    });
     expect(calls.migrate).toBeUndefined();
     await store.migrate();
     const { key } = await keys.create({ ownerId: 'o', name: 'k' });
