@@ -1,7 +1,7 @@
 /**
  * Per-key rate limits (sliding window) and quotas (fixed periods aligned to the epoch), in process
  * or shared through Redis. Both backends run the same arithmetic; Redis runs it in one Lua script
- * on one hash per key, so a check is a single round trip and works on Redis Cluster.
+ * on one hash per key, so a check is a single round trip and stays within one Redis Cluster slot.
  *
  * The sliding window is the two-counter approximation (the current fixed window plus the previous
  * one weighted by how much of it still overlaps the sliding window): O(1) memory per key; for
