@@ -208,7 +208,7 @@ class Manager implements ApiKeyManager {
       return this.flush();
     });
     const interval = this.#autoRotation?.intervalSeconds ?? 3600;
-    if (this.#autoRotation !== undefined && interval > 0) {
+    if (this.#autoRotation !== undefined && interval !== 0) {
       this.#every(positive(interval, 'autoRotation.intervalSeconds', 3600) * 1000, () =>
         this.runAutoRotation(),
       );
