@@ -1,4 +1,4 @@
-import { looksLikeApiKey } from '@plat/core';
+import { looksLikeApiKey, redactApiKeys } from '@plat/core';
 import { describeWithDatabases } from '@plat/testkit';
 import { type Kysely, sql } from 'kysely';
 import {
@@ -86,6 +86,7 @@ describeWithDatabases<unknown>('api key lifecycle', (t) => {
       metadata: { team: 'a' },
     });
     expect(looksLikeApiKey(created.key)).toBe(true);
+    expect(redactApiKeys(`key=${created.key}`)).toBe(`key=plat_live_${created.keyId}_[REDACTED]`);
     expect(created.key.startsWith(`plat_live_${created.keyId}_`)).toBe(true);
     expect(created).toMatchObject({
       ownerId,
