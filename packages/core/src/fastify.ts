@@ -82,8 +82,10 @@ function send(reply: FastifyReply, answer: HttpReply): FastifyReply {
 type CallbackHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
 
 /**
- * Wraps a framework-neutral middleware as a callback-style Fastify hook, for a route's
- * `onRequest` / `preHandler` option.
+ * Wraps a framework-neutral middleware as a callback-style Fastify hook, for a route's `preHandler`
+ * (or `preValidation`) option. Those run after body parsing, so the context they open reaches the
+ * handler. As a route-level `onRequest` hook, the context is lost across body parsing unless some
+ * `fastifyPlugin` of ours is registered on the app (it installs the re-entry hook).
  *
  * @example
  * ```ts
