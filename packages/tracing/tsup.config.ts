@@ -1,3 +1,3 @@
-import { definePackageConfig } from '../../tsup.base';
+import { definePackageConfig, standardEntries } from '../../tsup.base';
 
-export default definePackageConfig();
+export default definePackageConfig({ entry: [...standardEntries, 'src/kysely.ts'] });
