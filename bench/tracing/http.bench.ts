@@ -57,7 +57,8 @@ function waitFor<T extends { type: string }>(child: ChildProcess, type: string):
       child.off('exit', onExit);
       resolve(message);
     };
-    const onExit = (code: number | null) => reject(new Error(`bench server exited with ${code} before "${type}"`));
+    const onExit = (code: number | null) =>
+      reject(new Error(`bench server exited with ${code} before "${type}"`));
     child.on('message', onMessage);
     child.once('exit', onExit);
   });

@@ -1,5 +1,5 @@
 /** Express adapter for @plat/tracing. */
-import { expressErrorHandler, expressMiddleware } from '@plat/core/express';
+import { expressErrorHandler, expressExchange, expressMiddleware } from '@plat/core/express';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { tracingErrorStatus } from './http-status';
 import { createRequestTracing, recordRequestError } from './request-tracing';
@@ -30,8 +30,8 @@ export function traceRequests(options: RequestTracingOptions = {}): RequestHandl
  * ```
  */
 export function traceErrors(): ErrorRequestHandler {
-  return (error: unknown, req, _res, next) => {
-    recordRequestError(req, error);
+  return (error: unknown, req, res, next) => {
+    recordRequestError(req, error, expressExchange(req, res).route());
     next(error);
   };
 }

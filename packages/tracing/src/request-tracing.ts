@@ -20,7 +20,12 @@ import type { RequestTracingOptions } from './types';
 /** The recording server span of a request and the error an adapter saw, kept on the raw request. */
 const SERVER_SPAN = Symbol.for('@plat/tracing.serverSpan');
 const REQUEST_ERROR = Symbol.for('@plat/tracing.requestError');
-type TracedRequest = IncomingMessage & { [SERVER_SPAN]?: Span; [REQUEST_ERROR]?: unknown };
+const ROUTE_AT_ERROR = Symbol.for('@plat/tracing.routeAtError');
+type TracedRequest = IncomingMessage & {
+  [SERVER_SPAN]?: Span;
+  [REQUEST_ERROR]?: unknown;
+  [ROUTE_AT_ERROR]?: string;
+};
 
 /** Headers that carry credentials; recording them on spans would put secrets into the tracing backend. */
 const SECRET_HEADERS: ReadonlySet<string> = new Set([
@@ -123,7 +128,8 @@ export function createRequestTracing(options: RequestTracingOptions = {}): PlatM
   const getTracer = tracerFrom(options.tracerProvider);
 
   const finish = (span: Span, exchange: HttpExchange, method: string, response: FinishedResponse): void => {
-    const route = exchange.route();
+    const req = exchange.req as TracedRequest;
+    const route = req[ROUTE_AT_ERROR] ?? exchange.route();
     if (route !== undefined) {
       span.updateName(`${method} ${route}`);
       span.setAttribute(ATTR.HTTP_ROUTE, route);
@@ -134,7 +140,6 @@ export function createRequestTracing(options: RequestTracingOptions = {}): PlatM
       const value = headerValue(exchange.res.getHeader(name));
       if (value !== undefined) span.setAttribute(`http.response.header.${name}`, value);
     }
-    const req = exchange.req as TracedRequest;
     if (status >= 500) {
       // Server spans fail on 5xx only (a 4xx is the client's error); the exception seen, if any, names it.
       const error = req[REQUEST_ERROR];
@@ -211,10 +216,13 @@ export function createRequestTracing(options: RequestTracingOptions = {}): PlatM
  * app.use((err, req, res, next) => { recordRequestError(req, err); next(err); });
  * ```
  */
-export function recordRequestError(req: IncomingMessage, error: unknown): void {
+export function recordRequestError(req: IncomingMessage, error: unknown, route?: string): void {
   const traced = req as TracedRequest;
   const span = traced[SERVER_SPAN];
   if (span === undefined || traced[REQUEST_ERROR] !== undefined) return;
   traced[REQUEST_ERROR] = error;
+  // Express forgets the matched route's mount path once an error leaves the router; the adapter
+  // passes the route as it stood when the error was seen.
+  if (route !== undefined) traced[ROUTE_AT_ERROR] = route;
   span.recordException(error instanceof Error ? error : { name: typeof error, message: String(error) });
 }

@@ -1,10 +1,10 @@
+import { arch as hostArch, hostname } from 'node:os';
 import { type Attributes, context, propagation, type TextMapPropagator, trace } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
   defaultResource,
   detectResources,
   envDetector,
-  hostDetector,
   type Resource,
   resourceFromAttributes,
 } from '@opentelemetry/resources';
@@ -29,6 +29,8 @@ function env(name: string): string | undefined {
 function buildResource(options: TracingOptions): Resource {
   // Lowest precedence first: conventions of the runtime, then the environment, then code.
   const fallbacks: Attributes = {
+    'host.name': hostname(),
+    'host.arch': hostArch(),
     'process.pid': process.pid,
     'process.runtime.name': 'nodejs',
     'process.runtime.version': process.versions.node,
@@ -44,10 +46,12 @@ function buildResource(options: TracingOptions): Resource {
   if (options.environment !== undefined) explicit[ATTR.DEPLOYMENT_ENVIRONMENT_NAME] = options.environment;
 
   // envDetector reads OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME (the latter winning, per spec).
-  // The process detector is left out on purpose: it records command-line arguments, which may hold secrets.
+  // The process detector is left out on purpose: it records command-line arguments, which may hold
+  // secrets. The host detector is replaced by the two attributes above: its host.id is read
+  // asynchronously, which would hold every export (and the memory exporter) until it resolves.
   return defaultResource()
     .merge(resourceFromAttributes(fallbacks))
-    .merge(detectResources({ detectors: [hostDetector, envDetector] }))
+    .merge(detectResources({ detectors: [envDetector] }))
     .merge(resourceFromAttributes(options.resourceAttributes ?? {}))
     .merge(resourceFromAttributes(explicit));
 }
@@ -100,6 +104,7 @@ function validate(options: TracingOptions): void {
 const disabledHandle: TracingHandle = {
   enabled: false,
   provider: undefined,
+  resource: undefined,
   memoryExporter: undefined,
   forceFlush: async () => {},
   shutdown: async () => {},
@@ -133,8 +138,9 @@ export function setupTracing(options: TracingOptions = {}): TracingHandle {
   const pipeline = createExportPipeline(options);
   const instrumentations = createInstrumentations(options.instrumentations);
 
+  const resource = buildResource(options);
   const provider = new NodeTracerProvider({
-    resource: buildResource(options),
+    resource,
     ...(sampler === undefined ? {} : { sampler }),
     spanProcessors: [...pipeline.processors, ...(options.spanProcessors ?? [])],
   });
@@ -155,6 +161,7 @@ export function setupTracing(options: TracingOptions = {}): TracingHandle {
   return {
     enabled: true,
     provider,
+    resource,
     memoryExporter: pipeline.memoryExporter,
     forceFlush: () => provider.forceFlush(),
     shutdown() {

@@ -1,5 +1,6 @@
 import type { Attributes, Span, SpanKind, TracerProvider } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
+import type { Resource } from '@opentelemetry/resources';
 import type {
   InMemorySpanExporter,
   Sampler,
@@ -121,6 +122,8 @@ export interface TracingHandle {
   readonly enabled: boolean;
   /** The registered provider, or undefined when disabled. */
   readonly provider: NodeTracerProvider | undefined;
+  /** The resource every span carries (service name, version, environment...), to reuse for metrics or logs. */
+  readonly resource: Resource | undefined;
   /** With `exporter: 'memory'`, the exporter holding finished spans (`getFinishedSpans()`, `reset()`). */
   readonly memoryExporter: InMemorySpanExporter | undefined;
   /** Exports every finished span now. */
