@@ -185,21 +185,19 @@ class TracedConnection implements DatabaseConnection {
     const { span, parent } = started;
     // Unsampled: no context switch, the driver's own spans (pg) follow the unsampled parent anyway.
     if (!span.isRecording()) return this.inner.executeQuery<R>(compiledQuery);
-    return context.with(trace.setSpan(parent, span), () =>
-      this.inner.executeQuery<R>(compiledQuery).then(
-        (result) => {
-          if (Array.isArray(result.rows))
-            span.setAttribute(ATTR.DB_RESPONSE_RETURNED_ROWS, result.rows.length);
-          span.end();
-          return result;
-        },
-        (error: unknown) => {
-          failQuery(span, error);
-          span.end();
-          throw error;
-        },
-      ),
-    );
+    // An async function, because some drivers (better-sqlite3) throw synchronously.
+    return context.with(trace.setSpan(parent, span), async () => {
+      try {
+        const result = await this.inner.executeQuery<R>(compiledQuery);
+        if (Array.isArray(result.rows)) span.setAttribute(ATTR.DB_RESPONSE_RETURNED_ROWS, result.rows.length);
+        return result;
+      } catch (error) {
+        failQuery(span, error);
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
   }
 
   async *streamQuery<R>(

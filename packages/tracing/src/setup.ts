@@ -101,6 +101,17 @@ function validate(options: TracingOptions): void {
   }
 }
 
+/**
+ * A failed final export (collector down during a deploy) is reported, never thrown: flush and
+ * shutdown run in signal handlers, where a rejection would crash the process on its way out.
+ */
+function warnExportFailure(error: unknown): void {
+  const reason = error instanceof Error ? error.message : String(error);
+  process.emitWarning(`@plat/tracing: spans could not be exported: ${reason}`, {
+    code: 'PLAT_TRACING_EXPORT',
+  });
+}
+
 const disabledHandle: TracingHandle = {
   enabled: false,
   provider: undefined,
@@ -163,12 +174,14 @@ export function setupTracing(options: TracingOptions = {}): TracingHandle {
     provider,
     resource,
     memoryExporter: pipeline.memoryExporter,
-    forceFlush: () => provider.forceFlush(),
+    forceFlush: () => provider.forceFlush().catch(warnExportFailure),
     shutdown() {
       shutdown ??= (async () => {
         disableInstrumentations();
         try {
           await provider.shutdown();
+        } catch (error) {
+          warnExportFailure(error);
         } finally {
           trace.disable();
           context.disable();

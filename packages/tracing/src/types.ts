@@ -126,11 +126,12 @@ export interface TracingHandle {
   readonly resource: Resource | undefined;
   /** With `exporter: 'memory'`, the exporter holding finished spans (`getFinishedSpans()`, `reset()`). */
   readonly memoryExporter: InMemorySpanExporter | undefined;
-  /** Exports every finished span now. */
+  /** Exports every finished span now. Never rejects: a failed export is reported as a process warning. */
   forceFlush(): Promise<void>;
   /**
    * Flushes pending spans, stops the instrumentations and unregisters the global provider, context
-   * manager and propagator, so `setupTracing` may be called again. Safe to call more than once.
+   * manager and propagator, so `setupTracing` may be called again. Safe to call more than once;
+   * never rejects (a failed final export is reported as a process warning).
    */
   shutdown(): Promise<void>;
 }
