@@ -14,7 +14,7 @@ import type { FinishedResponse, HttpExchange, PlatMiddleware } from '@plat/core'
 import { TracingError } from './errors';
 import { ATTR, KNOWN_HTTP_METHODS } from './semconv';
 import { formatTraceparent } from './trace-ids';
-import { errorType, tracerFrom } from './tracer';
+import { asException, errorMessage, errorType, tracerFrom } from './tracer';
 import type { RequestTracingOptions } from './types';
 
 /** The recording server span of a request and the error an adapter saw, kept on the raw request. */
@@ -148,10 +148,7 @@ export function createRequestTracing(options: RequestTracingOptions = {}): PlatM
         span.setStatus({ code: SpanStatusCode.ERROR });
       } else {
         span.setAttribute(ATTR.ERROR_TYPE, errorType(error));
-        span.setStatus({
-          code: SpanStatusCode.ERROR,
-          message: error instanceof Error ? error.message : String(error),
-        });
+        span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
       }
     } else if (response.aborted) {
       span.setAttribute(ATTR.ERROR_TYPE, 'aborted');
@@ -224,5 +221,5 @@ export function recordRequestError(req: IncomingMessage, error: unknown, route?:
   // Express forgets the matched route's mount path once an error leaves the router; the adapter
   // passes the route as it stood when the error was seen.
   if (route !== undefined) traced[ROUTE_AT_ERROR] = route;
-  span.recordException(error instanceof Error ? error : { name: typeof error, message: String(error) });
+  span.recordException(asException(error));
 }

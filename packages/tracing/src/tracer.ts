@@ -37,14 +37,28 @@ export function errorType(error: unknown): string {
   return typeof error;
 }
 
+/**
+ * True for anything shaped like an Error. `instanceof Error` is not enough: errors made in another
+ * realm (a vm context, a native addon bound to one) fail it while carrying a name, message and stack.
+ */
+function isErrorLike(value: unknown): value is Error {
+  return typeof value === 'object' && value !== null && typeof (value as Error).message === 'string';
+}
+
+/** The exception to record for any thrown value. */
+export function asException(error: unknown): Error {
+  return isErrorLike(error) ? error : { name: typeof error, message: String(error) };
+}
+
+/** The status message for any thrown value. */
+export function errorMessage(error: unknown): string {
+  return isErrorLike(error) ? error.message : String(error);
+}
+
 /** Records an exception on a span and marks it failed (status ERROR with the message, `error.type`). */
 export function markFailed(span: Span, error: unknown): void {
   if (!span.isRecording()) return;
-  if (error instanceof Error) span.recordException(error);
-  else span.recordException({ name: typeof error, message: String(error) });
+  span.recordException(asException(error));
   span.setAttribute(ATTR.ERROR_TYPE, errorType(error));
-  span.setStatus({
-    code: SpanStatusCode.ERROR,
-    message: error instanceof Error ? error.message : String(error),
-  });
+  span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
 }

@@ -47,7 +47,7 @@ describe.each<OtlpProtocol>(['http/protobuf', 'http/json'])('OTLP round trip ove
     } finally {
       await receiver.close();
     }
-  });
+  }, 30_000);
 
   it('finds the receiver through OTEL_EXPORTER_OTLP_ENDPOINT and the protocol variable', async () => {
     const receiver = await startOtlpReceiver();
@@ -68,5 +68,5 @@ describe.each<OtlpProtocol>(['http/protobuf', 'http/json'])('OTLP round trip ove
     } finally {
       await receiver.close();
     }
-  });
+  }, 30_000);
 });

@@ -9,17 +9,19 @@ const repoRoot = join(packageDir, '..', '..');
  * OpenTelemetry's module patching and its exporter's dynamic imports do not work inside jest's
  * module system. Resolves with the JSON the fixture prints on its last stdout line.
  */
-export function runFixture<T>(name: string, env: Record<string, string>, timeoutMs = 20_000): Promise<T> {
+export function runFixture<T>(
+  name: string,
+  env: Record<string, string>,
+  { esmHooks = false, timeoutMs = 20_000 }: { esmHooks?: boolean; timeoutMs?: number } = {},
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(packageDir, 'test', 'fixtures', `${name}.ts`)],
-      {
-        cwd: repoRoot,
-        env: { ...process.env, ...env, TSX_TSCONFIG_PATH: join(packageDir, 'tsconfig.json') },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const hooks = esmHooks ? ['--import', join(packageDir, 'src', 'esm-hooks.ts')] : [];
+    const script = join(packageDir, 'test', 'fixtures', `${name}.ts`);
+    const child = spawn(process.execPath, ['--import', 'tsx', ...hooks, script], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env, TSX_TSCONFIG_PATH: join(packageDir, 'tsconfig.json') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
