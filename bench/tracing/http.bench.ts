@@ -1,7 +1,8 @@
 /**
  * Inbound HTTP tracing cost on Fastify: bare, the usual hand-made OpenTelemetry setup
  * (instrumentation-http + @fastify/otel, always on, batch processor), and @plat/tracing at 100% and
- * 10% sampling. Each server runs in its own process (server.ts); autocannon loads it from this
+ * 10% sampling, plus the @plat/core bridge alone (what any @plat adapter costs before tracing does
+ * anything). Each server runs in its own process (server.ts); autocannon loads it from this
  * process; spans go over OTLP/HTTP (protobuf) to a sink in this process that accepts and drops them.
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -21,6 +22,7 @@ const here = import.meta.dirname;
 
 const SYSTEMS: ReadonlyArray<{ name: SystemName; label: string }> = [
   { name: 'bare', label: 'bare Fastify (no tracing)' },
+  { name: 'core-bridge', label: '@plat/core Fastify bridge, no-op middleware (no tracing)' },
   { name: 'handmade', label: 'hand-made OTel: instrumentation-http + @fastify/otel, 100%' },
   { name: 'plat-100', label: '@plat/tracing, 100% sampling' },
   { name: 'plat-10', label: '@plat/tracing, 10% sampling' },

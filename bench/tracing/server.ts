@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { type Dialect, Kysely, SqliteDialect } from 'kysely';
 
-export type SystemName = 'bare' | 'handmade' | 'plat-100' | 'plat-10';
+export type SystemName = 'bare' | 'core-bridge' | 'handmade' | 'plat-100' | 'plat-10';
 
 interface WorkflowTable {
   id: number;
@@ -20,7 +20,7 @@ interface WorkflowTable {
 const [system, otlpUrl] = process.argv.slice(2) as [SystemName, string];
 
 async function setupTracingFor(name: SystemName): Promise<((dialect: Dialect) => Dialect) | undefined> {
-  if (name === 'bare') return undefined;
+  if (name === 'bare' || name === 'core-bridge') return undefined;
   if (name === 'handmade') {
     // The usual hand-made setup: always-on sampling, batch processor, OTLP, http + @fastify/otel.
     const { NodeTracerProvider } = await import('@opentelemetry/sdk-trace-node');
@@ -65,6 +65,11 @@ const db = new Kysely<{ workflows: WorkflowTable }>({ dialect: wrapDialect?.(bas
 
 const { default: Fastify } = await import('fastify');
 const app: FastifyInstance = Fastify({ logger: false });
+if (system === 'core-bridge') {
+  // The @plat/core Fastify bridge with a middleware that does nothing: what every @plat adapter pays.
+  const { fastifyPlugin } = await import('@plat/core/fastify');
+  await app.register(fastifyPlugin(() => undefined));
+}
 if (system === 'plat-100' || system === 'plat-10') {
   const { traceRequests } = await import('@plat/tracing/fastify');
   await app.register(traceRequests());
