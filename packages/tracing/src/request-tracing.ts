@@ -60,11 +60,12 @@ function hostAndPort(host: string | undefined): [string, number | undefined] | u
   // `[::1]:8080`, `example.com:8080`, `example.com`
   const close = host.lastIndexOf(']');
   const colon = host.lastIndexOf(':');
+  const unbracket = (name: string) => (name.startsWith('[') && name.endsWith(']') ? name.slice(1, -1) : name);
   if (colon > close && colon !== -1) {
     const port = Number(host.slice(colon + 1));
-    return [host.slice(0, colon), Number.isInteger(port) ? port : undefined];
+    return [unbracket(host.slice(0, colon)), Number.isInteger(port) ? port : undefined];
   }
-  return [host, undefined];
+  return [unbracket(host), undefined];
 }
 
 function requestAttributes(exchange: HttpExchange, method: string, captureQuery: boolean): Attributes {
@@ -128,6 +129,7 @@ export function createRequestTracing(options: RequestTracingOptions = {}): PlatM
   const getTracer = tracerFrom(options.tracerProvider);
 
   const finish = (span: Span, exchange: HttpExchange, method: string, response: FinishedResponse): void => {
+    // `method` here is the span-name form: the method, or `HTTP` for methods outside the conventions.
     const req = exchange.req as TracedRequest;
     const route = req[ROUTE_AT_ERROR] ?? exchange.route();
     if (route !== undefined) {
@@ -171,7 +173,9 @@ export function createRequestTracing(options: RequestTracingOptions = {}): PlatM
     if (skip?.(exchange) === true) return undefined;
     const parent = propagation.extract(ROOT_CONTEXT, exchange.req.headers);
     const method = exchange.method;
-    const span = getTracer().startSpan(method, SERVER_SPAN_OPTIONS, parent);
+    // Span names must stay low-cardinality: unknown methods are named `HTTP`, as the conventions say.
+    const nameMethod = KNOWN_HTTP_METHODS.has(method) ? method : 'HTTP';
+    const span = getTracer().startSpan(nameMethod, SERVER_SPAN_OPTIONS, parent);
     if (responseHeader !== false) {
       const spanContext = span.spanContext();
       exchange.setHeader(
@@ -182,7 +186,7 @@ export function createRequestTracing(options: RequestTracingOptions = {}): PlatM
     if (span.isRecording()) {
       // Fastify routes before its first hook, so the name is final already there.
       const route = exchange.route();
-      if (route !== undefined) span.updateName(`${method} ${route}`);
+      if (route !== undefined) span.updateName(`${nameMethod} ${route}`);
       span.setAttributes(requestAttributes(exchange, method, captureQuery));
       for (const name of requestHeaders) {
         const value = headerValue(exchange.req.headers[name]);
@@ -196,7 +200,7 @@ export function createRequestTracing(options: RequestTracingOptions = {}): PlatM
         }
       }
       (exchange.req as TracedRequest)[SERVER_SPAN] = span;
-      exchange.onFinish((response) => finish(span, exchange, method, response));
+      exchange.onFinish((response) => finish(span, exchange, nameMethod, response));
     }
     context.with(trace.setSpan(parent, span), next);
     return undefined;
