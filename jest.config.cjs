@@ -11,4 +11,8 @@ const dirs = ['packages', 'examples']
   .filter((dir) => fs.existsSync(path.join(dir, 'jest.config.cjs')));
 
 /** @type {import('jest').Config} */
-module.exports = { projects: dirs };
+module.exports = {
+  projects: dirs,
+  // Global options are read from here, not from the projects: tests talk to real services.
+  testTimeout: 30_000,
+};

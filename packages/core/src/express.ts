@@ -38,7 +38,8 @@ class ExpressExchange extends NodeExchange {
   route(): string | undefined {
     if (this.matchedRoute !== undefined) return this.matchedRoute;
     const path: unknown = this.request.route?.path;
-    return typeof path === 'string' ? `${this.request.baseUrl}${path}` : undefined;
+    // Express unsets baseUrl once an error leaves the router that set it.
+    return typeof path === 'string' ? `${this.request.baseUrl ?? ''}${path}` : undefined;
   }
   protected parsedBody(): unknown {
     return this.request.body;
@@ -100,7 +101,7 @@ export function expressRoutes(routes: readonly PlatRoute[], options: RoutesOptio
       next();
       return;
     }
-    exchange.matchedRoute = `${req.baseUrl}${match.template}`;
+    exchange.matchedRoute = `${req.baseUrl ?? ''}${match.template}`;
     exchange.matchedParams = match.params;
     runRoute(exchange, match.route.handler, options.guard, options.statusOf).then(
       (reply) => send(res, reply),
