@@ -1046,11 +1046,11 @@ function judge(f: SqlFeatures, context: SqlContext, level: GuardLevel): [string,
  *
  * @example
  * ```ts
- * detectSqlInjection("admin' OR '1'='1", 'low')?.rule; // 'sqli.tautology'
- * detectSqlInjection("O'Brien", 'low'); // undefined
+ * findSqlInjection("admin' OR '1'='1", 'low')?.rule; // 'sqli.tautology'
+ * findSqlInjection("O'Brien", 'low'); // undefined
  * ```
  */
-export function detectSqlInjection(value: string, level: GuardLevel): SqlFinding | undefined {
+export function findSqlInjection(value: string, level: GuardLevel): SqlFinding | undefined {
   const text = foldQuotes(value);
   const contexts: SqlContext[] = ['bare'];
   if (text.indexOf("'") !== -1) contexts.push("'");

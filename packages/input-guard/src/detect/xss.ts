@@ -408,11 +408,11 @@ function stripHighBit(text: string): string {
  *
  * @example
  * ```ts
- * detectXss('<svg/onload=alert(1)>', 'low')?.rule; // 'xss.event-handler'
- * detectXss('I <3 you', 'low'); // undefined
+ * findXss('<svg/onload=alert(1)>', 'low')?.rule; // 'xss.event-handler'
+ * findXss('I <3 you', 'low'); // undefined
  * ```
  */
-export function detectXss(text: string, level: GuardLevel): XssFinding | undefined {
+export function findXss(text: string, level: GuardLevel): XssFinding | undefined {
   const rank = LEVEL_RANK[level];
   return (
     findInMarkup(text, rank, 0) ??
