@@ -101,3 +101,66 @@ export interface SafeTextIssue {
   readonly reason: string;
   readonly span?: ThreatSpan;
 }
+
+/** Options of `analyzeCode()`. */
+export interface CodeSafetyOptions {
+  /**
+   * Longest code accepted, in characters.
+   * @default 50000
+   */
+  maxLength?: number;
+  /**
+   * Most syntax nodes analysed; larger programs are refused.
+   * @default 20000
+   */
+  maxNodes?: number;
+  /**
+   * Globals from the forbidden list that your runtime provides on purpose (for example `fetch`).
+   * @default []
+   */
+  allowGlobals?: readonly string[];
+}
+
+/** One reason code was refused. */
+export interface CodeFinding {
+  /** Rule code, for example `code.forbidden-global` or `code.infinite-loop`. */
+  readonly rule: string;
+  readonly message: string;
+  /** 1-based line. */
+  readonly line: number;
+  /** 0-based column. */
+  readonly column: number;
+}
+
+/** The outcome of `analyzeCode()`. */
+export interface CodeSafetyResult {
+  readonly ok: boolean;
+  readonly findings: readonly CodeFinding[];
+}
+
+/** Limits of `runSandboxed()`. */
+export interface SandboxOptions {
+  /**
+   * Wall-clock budget for the run; the interpreter is interrupted when it is spent.
+   * @default 1000
+   */
+  timeoutMs?: number;
+  /**
+   * Heap limit of the sandbox's JavaScript runtime.
+   * @default 33554432 (32 MiB)
+   */
+  memoryBytes?: number;
+  /**
+   * Stack limit of the sandbox's JavaScript runtime.
+   * @default 524288 (512 KiB)
+   */
+  stackBytes?: number;
+}
+
+/** What a sandboxed run returned. */
+export interface SandboxResult<T = unknown> {
+  /** The code's return value, passed out as JSON. */
+  readonly value: T;
+  /** Wall-clock duration of the run. */
+  readonly durationMs: number;
+}
