@@ -4,13 +4,20 @@
  * (`sqli.tautology`) and never quotes the value in its message.
  */
 import * as v from 'valibot';
+import { analyzeCode } from './code-safety';
 import { decodeViews } from './detect/decode';
 import { checkResolvedSafeText, resolveSafeTextOptions } from './safe-text';
 import { resolveDetectOptions, scanViews } from './scan';
-import type { DetectOptions, SafeTextOptions, Threat, ThreatKind } from './types';
+import type { CodeSafetyOptions, DetectOptions, SafeTextOptions, Threat, ThreatKind } from './types';
 
 /** The `type` of issues raised by @plat/input-guard actions. */
-export type GuardIssueType = 'no_sql_injection' | 'no_xss' | 'no_command_injection' | 'no_path_traversal' | 'safe_text';
+export type GuardIssueType =
+  | 'no_sql_injection'
+  | 'no_xss'
+  | 'no_command_injection'
+  | 'no_path_traversal'
+  | 'safe_text'
+  | 'safe_code';
 
 /** A valibot issue raised by one of our actions; `received` holds the rule code. */
 export interface GuardIssue extends v.BaseIssue<string> {
@@ -25,7 +32,10 @@ export interface GuardIssue extends v.BaseIssue<string> {
 /** A valibot validation action of @plat/input-guard. */
 export interface GuardAction extends v.BaseValidation<string, string, GuardIssue> {
   readonly type: GuardIssueType;
-  readonly reference: (options?: SafeTextOptions, message?: v.ErrorMessage<GuardIssue>) => GuardAction;
+  readonly reference: (
+    options?: SafeTextOptions & CodeSafetyOptions,
+    message?: v.ErrorMessage<GuardIssue>,
+  ) => GuardAction;
   readonly expects: null;
   readonly requirement: (input: string) => boolean;
   readonly message: v.ErrorMessage<GuardIssue> | undefined;
@@ -92,7 +102,10 @@ function kindAction(
  * v.safeParse(Name, "O'Brien").success; // true
  * ```
  */
-export function noSqlInjection(options: DetectOptions = {}, message?: v.ErrorMessage<GuardIssue>): GuardAction {
+export function noSqlInjection(
+  options: DetectOptions = {},
+  message?: v.ErrorMessage<GuardIssue>,
+): GuardAction {
   return kindAction('no_sql_injection', 'sqli', noSqlInjection, options, message);
 }
 
@@ -118,7 +131,10 @@ export function noXss(options: DetectOptions = {}, message?: v.ErrorMessage<Guar
  * v.safeParse(Host, 'example.com; id').success; // false
  * ```
  */
-export function noCommandInjection(options: DetectOptions = {}, message?: v.ErrorMessage<GuardIssue>): GuardAction {
+export function noCommandInjection(
+  options: DetectOptions = {},
+  message?: v.ErrorMessage<GuardIssue>,
+): GuardAction {
   return kindAction('no_command_injection', 'command', noCommandInjection, options, message);
 }
 
@@ -131,7 +147,10 @@ export function noCommandInjection(options: DetectOptions = {}, message?: v.Erro
  * v.safeParse(FileName, '..%2f..%2fetc%2fpasswd').success; // false
  * ```
  */
-export function noPathTraversal(options: DetectOptions = {}, message?: v.ErrorMessage<GuardIssue>): GuardAction {
+export function noPathTraversal(
+  options: DetectOptions = {},
+  message?: v.ErrorMessage<GuardIssue>,
+): GuardAction {
   return kindAction('no_path_traversal', 'path', noPathTraversal, options, message);
 }
 
@@ -147,5 +166,37 @@ export function noPathTraversal(options: DetectOptions = {}, message?: v.ErrorMe
  */
 export function safeText(options: SafeTextOptions = {}, message?: v.ErrorMessage<GuardIssue>): GuardAction {
   const resolved = resolveSafeTextOptions(options);
-  return guardAction('safe_text', safeText, (value) => checkResolvedSafeText(value, resolved).issues[0], message);
+  return guardAction(
+    'safe_text',
+    safeText,
+    (value) => checkResolvedSafeText(value, resolved).issues[0],
+    message,
+  );
+}
+
+/**
+ * Code that passes `analyzeCode()`: parses, names no host globals, no `eval`/`Function`, no
+ * prototype tricks, no loops that cannot end. The issue's `received` is the first rule that fired.
+ *
+ * @example
+ * ```ts
+ * const Code = v.pipe(v.string(), codeSafety());
+ * v.safeParse(Code, 'while (true) {}').success; // false
+ * ```
+ */
+export function codeSafety(
+  options: CodeSafetyOptions = {},
+  message?: v.ErrorMessage<GuardIssue>,
+): GuardAction {
+  return guardAction(
+    'safe_code',
+    codeSafety,
+    (value) => {
+      const finding = analyzeCode(value, options).findings[0];
+      return finding === undefined
+        ? undefined
+        : { rule: finding.rule, reason: `${finding.message} (line ${finding.line})` };
+    },
+    message,
+  );
 }

@@ -98,14 +98,24 @@ function propertyName(member: Node): string | undefined {
 function isConstantTrue(test: Node | null | undefined): boolean {
   if (test === null || test === undefined) return true; // for (;;)
   if (test.type === 'Literal') return Boolean(test.value);
-  if (test.type === 'UnaryExpression' && test.operator === '!' && (test.argument as Node).type === 'Literal') {
+  if (
+    test.type === 'UnaryExpression' &&
+    test.operator === '!' &&
+    (test.argument as Node).type === 'Literal'
+  ) {
     return !(test.argument as Node).value;
   }
   return false;
 }
 
 const FUNCTION_NODES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
-const LOOP_NODES = new Set(['WhileStatement', 'DoWhileStatement', 'ForStatement', 'ForInStatement', 'ForOfStatement']);
+const LOOP_NODES = new Set([
+  'WhileStatement',
+  'DoWhileStatement',
+  'ForStatement',
+  'ForInStatement',
+  'ForOfStatement',
+]);
 
 /** Does the loop body leave the loop: `break` (its own), `return`, `throw`, or a labelled break? */
 function hasExit(body: Node): boolean {
@@ -135,7 +145,12 @@ export function analyzeCode(code: string, options: CodeSafetyOptions = {}): Code
   const maxNodes = options.maxNodes ?? 20_000;
   const findings: CodeFinding[] = [];
   if (code.length > maxLength) {
-    return { ok: false, findings: [{ rule: 'code.too-long', message: `Code is longer than ${maxLength} characters`, line: 1, column: 0 }] };
+    return {
+      ok: false,
+      findings: [
+        { rule: 'code.too-long', message: `Code is longer than ${maxLength} characters`, line: 1, column: 0 },
+      ],
+    };
   }
   let program: Node;
   try {
@@ -176,7 +191,11 @@ export function analyzeCode(code: string, options: CodeSafetyOptions = {}): Code
     switch (node.type) {
       case 'Identifier':
         if (FORBIDDEN_GLOBALS.has(node.name as string) && !allowed.has(node.name as string)) {
-          add(node, 'code.forbidden-global', `Code uses ${node.name as string}, which is not available to workflow code`);
+          add(
+            node,
+            'code.forbidden-global',
+            `Code uses ${node.name as string}, which is not available to workflow code`,
+          );
         }
         break;
       case 'ImportExpression':
@@ -200,7 +219,11 @@ export function analyzeCode(code: string, options: CodeSafetyOptions = {}): Code
       case 'MemberExpression': {
         const name = propertyName(node);
         if (name !== undefined && FORBIDDEN_PROPERTIES.has(name)) {
-          add(node, name === 'constructor' ? 'code.constructor-access' : 'code.forbidden-property', `Code reads .${name}`);
+          add(
+            node,
+            name === 'constructor' ? 'code.constructor-access' : 'code.forbidden-property',
+            `Code reads .${name}`,
+          );
         } else if (name === 'prototype') {
           add(node, 'code.prototype-access', 'Code reaches a prototype');
         } else if (name === undefined && (node.property as Node).type === 'BinaryExpression') {
@@ -231,8 +254,15 @@ export function analyzeCode(code: string, options: CodeSafetyOptions = {}): Code
     // Property keys and non-computed member names are names, not references to globals.
     for (const child of children(node)) {
       if (node.type === 'MemberExpression' && !node.computed && child === node.property) continue;
-      if ((node.type === 'Property' || node.type === 'MethodDefinition' || node.type === 'PropertyDefinition') && !node.computed && child === node.key) {
-        if ((child as Node).type === 'Identifier' && (child.name === '__proto__')) add(child, 'code.forbidden-property', 'Code sets __proto__');
+      if (
+        (node.type === 'Property' ||
+          node.type === 'MethodDefinition' ||
+          node.type === 'PropertyDefinition') &&
+        !node.computed &&
+        child === node.key
+      ) {
+        if ((child as Node).type === 'Identifier' && child.name === '__proto__')
+          add(child, 'code.forbidden-property', 'Code sets __proto__');
         continue;
       }
       stack.push(child);

@@ -26,7 +26,9 @@ export function resolveSafeTextOptions(options: SafeTextOptions = {}): ResolvedS
   const minLength = options.minLength ?? 0;
   const maxLength = options.maxLength ?? DEFAULT_MAX_TEXT_LENGTH;
   if (!Number.isInteger(minLength) || minLength < 0) {
-    throw new InputGuardError('INVALID_OPTIONS', 'minLength must be a non-negative integer', { details: { option: 'minLength' } });
+    throw new InputGuardError('INVALID_OPTIONS', 'minLength must be a non-negative integer', {
+      details: { option: 'minLength' },
+    });
   }
   if (!Number.isInteger(maxLength) || maxLength < minLength) {
     throw new InputGuardError('INVALID_OPTIONS', 'maxLength must be an integer no smaller than minLength', {
@@ -53,16 +55,28 @@ function characterIssue(value: string, options: ResolvedSafeTextOptions): SafeTe
         i++;
         continue;
       }
-      return { rule: 'text.invalid-unicode', reason: 'The text contains an unpaired surrogate', span: { start: i, end: i + 1 } };
+      return {
+        rule: 'text.invalid-unicode',
+        reason: 'The text contains an unpaired surrogate',
+        span: { start: i, end: i + 1 },
+      };
     }
     if (c === 9) continue;
     if (c === 10 || c === 13) {
       if (options.allowNewlines) continue;
-      return { rule: 'text.newline', reason: 'The text contains a line break', span: { start: i, end: i + 1 } };
+      return {
+        rule: 'text.newline',
+        reason: 'The text contains a line break',
+        span: { start: i, end: i + 1 },
+      };
     }
     if (options.allowControlCharacters) continue;
     if (c < 32 || (c >= 0x7f && c <= 0x9f)) {
-      return { rule: 'text.control-character', reason: 'The text contains a control character', span: { start: i, end: i + 1 } };
+      return {
+        rule: 'text.control-character',
+        reason: 'The text contains a control character',
+        span: { start: i, end: i + 1 },
+      };
     }
     if ((c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) {
       return {
@@ -84,7 +98,10 @@ export function checkResolvedSafeText(value: string, options: ResolvedSafeTextOp
     return { ok: false, issues };
   }
   if (value.length < options.minLength) {
-    issues.push({ rule: 'text.too-short', reason: `The text is shorter than ${options.minLength} characters` });
+    issues.push({
+      rule: 'text.too-short',
+      reason: `The text is shorter than ${options.minLength} characters`,
+    });
   }
   const character = characterIssue(value, options);
   if (character !== undefined) issues.push(character);

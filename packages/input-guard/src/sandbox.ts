@@ -165,7 +165,9 @@ class SandboxHost {
     this.current = undefined;
     if (current !== undefined) {
       clearTimeout(current.timer);
-      current.reject(new InputGuardError('SANDBOX_ERROR', 'The sandbox stopped unexpectedly', { cause: error }));
+      current.reject(
+        new InputGuardError('SANDBOX_ERROR', 'The sandbox stopped unexpectedly', { cause: error }),
+      );
     }
     this.pump();
   }
@@ -175,7 +177,9 @@ let host: SandboxHost | undefined;
 
 function positiveInteger(value: number, option: string): number {
   if (!Number.isFinite(value) || value <= 0) {
-    throw new InputGuardError('INVALID_OPTIONS', `${option} must be a positive number`, { details: { option } });
+    throw new InputGuardError('INVALID_OPTIONS', `${option} must be a positive number`, {
+      details: { option },
+    });
   }
   return Math.floor(value);
 }
@@ -200,7 +204,8 @@ export async function runSandboxed<T = unknown>(
   const memoryBytes = positiveInteger(options.memoryBytes ?? 32 * 1024 * 1024, 'memoryBytes');
   // Above ~300 KiB the WebAssembly host stack can overflow before QuickJS notices.
   const stackBytes = Math.min(positiveInteger(options.stackBytes ?? 256 * 1024, 'stackBytes'), 256 * 1024);
-  if (typeof code !== 'string') throw new InputGuardError('INVALID_OPTIONS', 'code must be a string', { details: { option: 'code' } });
+  if (typeof code !== 'string')
+    throw new InputGuardError('INVALID_OPTIONS', 'code must be a string', { details: { option: 'code' } });
   let inputJson: string;
   try {
     inputJson = JSON.stringify(input ?? null);
@@ -225,9 +230,13 @@ export async function runSandboxed<T = unknown>(
         details: { timeoutMs },
       });
     case 'memory':
-      throw new InputGuardError('SANDBOX_MEMORY_LIMIT', 'Code exceeded its memory or stack limit and was stopped', {
-        details: { memoryBytes },
-      });
+      throw new InputGuardError(
+        'SANDBOX_MEMORY_LIMIT',
+        'Code exceeded its memory or stack limit and was stopped',
+        {
+          details: { memoryBytes },
+        },
+      );
     case 'error':
       throw new InputGuardError('SANDBOX_ERROR', `Code threw ${reply.message ?? 'an error'}`);
     default:

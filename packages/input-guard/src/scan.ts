@@ -18,7 +18,10 @@ import {
   type ThreatKind,
 } from './types';
 
-type Finder = (text: string, level: GuardLevel) => { rule: string; reason: string; start: number; end: number } | undefined;
+type Finder = (
+  text: string,
+  level: GuardLevel,
+) => { rule: string; reason: string; start: number; end: number } | undefined;
 
 const FINDERS: Readonly<Record<ThreatKind, Finder>> = {
   sqli: findSqlInjection,
@@ -44,7 +47,10 @@ function mayHold(kind: ThreatKind, text: string): boolean {
 export const DEFAULT_DECODE_ROUNDS = 3;
 
 /** Validates and fills detector options; throws INVALID_OPTIONS for anything unknown. */
-export function resolveDetectOptions(options: DetectOptions = {}): { level: GuardLevel; maxDecodeRounds: number } {
+export function resolveDetectOptions(options: DetectOptions = {}): {
+  level: GuardLevel;
+  maxDecodeRounds: number;
+} {
   const level = options.level ?? 'low';
   if (!GUARD_LEVELS.includes(level)) {
     throw new InputGuardError('INVALID_OPTIONS', `level must be one of ${GUARD_LEVELS.join(', ')}`, {
@@ -91,7 +97,11 @@ function findIn(views: readonly TextView[], kind: ThreatKind, level: GuardLevel)
 }
 
 /** Scans already-decoded views; shared by `scan()`, the actions and the CLI. */
-export function scanViews(views: readonly TextView[], kinds: readonly ThreatKind[], level: GuardLevel): Threat[] {
+export function scanViews(
+  views: readonly TextView[],
+  kinds: readonly ThreatKind[],
+  level: GuardLevel,
+): Threat[] {
   const threats: Threat[] = [];
   for (const kind of kinds) {
     const threat = findIn(views, kind, level);

@@ -164,3 +164,50 @@ export interface SandboxResult<T = unknown> {
   /** Wall-clock duration of the run. */
   readonly durationMs: number;
 }
+
+/** An uploaded file as the application received it. */
+export interface UploadedFile {
+  /** The file's bytes. */
+  readonly data: Uint8Array;
+  /** The name the client sent (may contain paths and tricks; it is sanitised). */
+  readonly filename: string;
+  /** The MIME type the client declared (`Content-Type` of the part). */
+  readonly mimeType: string;
+}
+
+/** Options of `validateUpload()`. */
+export interface UploadOptions {
+  /**
+   * Largest accepted file, in bytes.
+   * @default 10485760 (10 MiB)
+   */
+  maxBytes?: number;
+  /**
+   * MIME types accepted, as sniffed from the content.
+   * @default ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf']
+   */
+  allowedTypes?: readonly string[];
+  /**
+   * Accept active content (HTML, SVG, XML, JavaScript) when it is also in `allowedTypes`. Active
+   * content runs script when served from your origin; leave this off unless you serve uploads
+   * from a separate, cookie-less origin with `Content-Disposition: attachment`.
+   * @default false
+   */
+  allowActiveContent?: boolean;
+  /**
+   * Longest sanitised file name, in UTF-8 bytes.
+   * @default 200
+   */
+  maxFilenameBytes?: number;
+}
+
+/** A file that passed `validateUpload()`. */
+export interface ValidatedUpload {
+  /** The MIME type established from the content. */
+  readonly mimeType: string;
+  /** The canonical extension of that type, without a dot. */
+  readonly extension: string;
+  /** A safe file name: no path, no control characters, one extension matching the content. */
+  readonly filename: string;
+  readonly size: number;
+}

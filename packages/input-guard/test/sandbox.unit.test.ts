@@ -1,10 +1,12 @@
-import { analyzeCode } from '../src/code-safety';
 import { isPlatError } from '@plat/core';
+import { analyzeCode } from '../src/code-safety';
 import { closeSandbox, runSandboxed } from '../src/sandbox';
 
 afterAll(() => closeSandbox());
 
-async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string; elapsed: number }> {
+async function failure(
+  promise: Promise<unknown>,
+): Promise<{ code: string; message: string; elapsed: number }> {
   const started = Date.now();
   try {
     await promise;

@@ -15,11 +15,14 @@ export interface TextView {
   readonly decoded: boolean;
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
+function hasNonAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return true;
+  return false;
+}
 
 /** NFKC, skipped for pure ASCII (its own normal form), which is most input. */
 export function nfkc(text: string): string {
-  return NON_ASCII.test(text) ? text.normalize('NFKC') : text;
+  return hasNonAscii(text) ? text.normalize('NFKC') : text;
 }
 
 function hexValue(code: number): number {

@@ -40,14 +40,28 @@ function dotDotSegment(text: string): PathFinding | undefined {
     // Private-use characters are not text: best-fit code pages map some of them to slashes.
     const privateUse = after >= 0xe000 && after <= 0xf8ff;
     const rightSep =
-      isSeparator(after) || after === 59 || after === 0 || privateUse || (k > end && isSeparator(text.charCodeAt(k)));
+      isSeparator(after) ||
+      after === 59 ||
+      after === 0 ||
+      privateUse ||
+      (k > end && isSeparator(text.charCodeAt(k)));
     const rightEnd = Number.isNaN(after);
     if ((leftBound && (rightSep || rightEnd || endsSegment(after))) || (rightSep && (leftBound || i === 0))) {
-      return { rule: 'path.traversal', reason: 'Path traversal: contains a ".." path segment', start: i, end };
+      return {
+        rule: 'path.traversal',
+        reason: 'Path traversal: contains a ".." path segment',
+        start: i,
+        end,
+      };
     }
     // `foo/..` at the very end.
     if (rightEnd && i > 0 && isSeparator(before)) {
-      return { rule: 'path.traversal', reason: 'Path traversal: ends with a ".." path segment', start: i, end };
+      return {
+        rule: 'path.traversal',
+        reason: 'Path traversal: ends with a ".." path segment',
+        start: i,
+        end,
+      };
     }
     i = text.indexOf('..', end);
   }
@@ -66,11 +80,21 @@ function repeatedDotDot(text: string): PathFinding | undefined {
     const next = text.indexOf('..', end);
     if (next === -1) return undefined;
     const delimiter = text.slice(end, next);
-    if (delimiter.length >= 1 && delimiter.length <= 6 && delimiter.trim() === delimiter && !isWords(delimiter)) {
+    if (
+      delimiter.length >= 1 &&
+      delimiter.length <= 6 &&
+      delimiter.trim() === delimiter &&
+      !isWords(delimiter)
+    ) {
       let after = next;
       while (text.charCodeAt(after) === 46) after++;
       if (text.startsWith(delimiter, after) || (i === 0 && after - next >= 2)) {
-        return { rule: 'path.traversal', reason: 'Path traversal: repeated ".." segments with an unusual separator', start: i, end: after };
+        return {
+          rule: 'path.traversal',
+          reason: 'Path traversal: repeated ".." segments with an unusual separator',
+          start: i,
+          end: after,
+        };
       }
     }
     i = next;
@@ -94,7 +118,12 @@ function dotPadding(text: string): PathFinding | undefined {
     if (part === '.') {
       if (++run >= 3) {
         const at = text.indexOf('.');
-        return { rule: 'path.dot-padding', reason: 'Path traversal: padded with "." segments', start: at, end: text.length };
+        return {
+          rule: 'path.dot-padding',
+          reason: 'Path traversal: padded with "." segments',
+          start: at,
+          end: text.length,
+        };
       }
     } else if (part !== '') {
       run = 0;
@@ -106,7 +135,12 @@ function dotPadding(text: string): PathFinding | undefined {
 function nulByte(text: string): PathFinding | undefined {
   const at = text.indexOf('\0');
   if (at === -1) return undefined;
-  return { rule: 'path.nul-byte', reason: 'Path traversal: contains a NUL byte that truncates file names', start: at, end: at + 1 };
+  return {
+    rule: 'path.nul-byte',
+    reason: 'Path traversal: contains a NUL byte that truncates file names',
+    start: at,
+    end: at + 1,
+  };
 }
 
 function hasSpace(text: string): boolean {
@@ -131,18 +165,28 @@ function absolutePath(text: string, rank: number): PathFinding | undefined {
   const value = text.trim();
   if (value.length < 3 || (hasSpace(value) && rank < 2)) return undefined;
   const at = text.indexOf(value);
-  const found = (rule: string, reason: string): PathFinding => ({ rule, reason, start: at, end: at + value.length });
+  const found = (rule: string, reason: string): PathFinding => ({
+    rule,
+    reason,
+    start: at,
+    end: at + value.length,
+  });
   const c0 = value.charCodeAt(0);
   const c1 = value.charCodeAt(1);
   const c2 = value.charCodeAt(2);
-  if (((c0 | 0x20) >= 97 && (c0 | 0x20) <= 122) && c1 === 58 && isSeparator(c2) && value.length > 3) {
+  if ((c0 | 0x20) >= 97 && (c0 | 0x20) <= 122 && c1 === 58 && isSeparator(c2) && value.length > 3) {
     return found('path.absolute', 'Path traversal: an absolute Windows path');
   }
-  if (c0 === 92 && c1 === 92 && value.length > 3 && !isSeparator(c2)) return found('path.absolute', 'Path traversal: a UNC network path');
+  if (c0 === 92 && c1 === 92 && value.length > 3 && !isSeparator(c2))
+    return found('path.absolute', 'Path traversal: a UNC network path');
   if (value.toLowerCase().startsWith('file:')) return found('path.absolute', 'Path traversal: a file: URL');
   if (c0 === 37) {
     const close = value.indexOf('%', 1);
-    if (close > 1 && isSeparator(value.charCodeAt(close + 1)) && /^%[A-Za-z_]+%$/.test(value.slice(0, close + 1))) {
+    if (
+      close > 1 &&
+      isSeparator(value.charCodeAt(close + 1)) &&
+      /^%[A-Za-z_]+%$/.test(value.slice(0, close + 1))
+    ) {
       return found('path.absolute', 'Path traversal: a path under a Windows environment root');
     }
   }
@@ -177,7 +221,7 @@ function absolutePath(text: string, rank: number): PathFinding | undefined {
 export function findPathTraversal(value: string, level: GuardLevel): PathFinding | undefined {
   const rank = LEVEL_RANK[level];
   const text = foldSlashes(value);
-    return (
+  return (
     dotDotSegment(text) ??
     repeatedDotDot(text) ??
     nulByte(text) ??

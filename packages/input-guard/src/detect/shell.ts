@@ -43,9 +43,7 @@ function isMeta(c: number): boolean {
   );
 }
 function isWordChar(c: number): boolean {
-  return (
-    (c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 122) || c === 95 || c === 45 || c === 46
-  );
+  return (c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 122) || c === 95 || c === 45 || c === 46;
 }
 
 /** Reads the shell word starting at `from` (quotes removed, as the shell would). */
@@ -61,7 +59,7 @@ function readWord(text: string, from: number): { word: string; end: number } {
       i = close + 1;
       continue;
     }
-    if (c === 92 /* \ */ && i + 1 < text.length && !/* Windows path */ isWordChar(text.charCodeAt(i + 1))) {
+    if (c === 92 /* \ */ && i + 1 < text.length && !(/* Windows path */ isWordChar(text.charCodeAt(i + 1)))) {
       word += text[i + 1];
       i += 2;
       continue;
@@ -124,9 +122,20 @@ function shellArguments(text: string, from: number, to: number): boolean {
     i = end;
     const w0 = word.charCodeAt(0);
     const w1 = word.charCodeAt(1);
-    if (w0 === 45 /* - */ && word.length >= 2 && ((w1 | 0x20) >= 97 && (w1 | 0x20) <= 122 || w1 === 45 || (w1 >= 48 && w1 <= 57))) return true;
+    if (
+      w0 === 45 /* - */ &&
+      word.length >= 2 &&
+      (((w1 | 0x20) >= 97 && (w1 | 0x20) <= 122) || w1 === 45 || (w1 >= 48 && w1 <= 57))
+    )
+      return true;
     if (w0 === 47 /* / */ && word.length >= 2) return true;
-    if ((w0 | 0x20) >= 97 && (w0 | 0x20) <= 122 && w1 === 58 && (word.charCodeAt(2) === 92 || word.charCodeAt(2) === 47)) return true;
+    if (
+      (w0 | 0x20) >= 97 &&
+      (w0 | 0x20) <= 122 &&
+      w1 === 58 &&
+      (word.charCodeAt(2) === 92 || word.charCodeAt(2) === 47)
+    )
+      return true;
     if (w0 === 36 /* $ */ || w0 === 37 /* % */ || w0 === 126 /* ~ */) return true;
     if (word.includes('://')) return true;
     if (word.indexOf('*') !== -1 || word.indexOf('\\') !== -1) return true;
@@ -235,7 +244,12 @@ function substitution(text: string, rank: number): CommandFinding | undefined {
       const first = inner.charCodeAt(0);
       const { word } = readWord(inner, 0);
       if (isCommand(word) || first === 96 || first === 36 || rank >= 1) {
-        return { rule: 'command.substitution', reason: 'Command injection: contains $( ) command substitution', start: dollar, end: Math.min(text.length, dollar + 2 + inner.length) };
+        return {
+          rule: 'command.substitution',
+          reason: 'Command injection: contains $( ) command substitution',
+          start: dollar,
+          end: Math.min(text.length, dollar + 2 + inner.length),
+        };
       }
     } else if (next === 123 /* { */) {
       const close = text.indexOf('}', dollar + 2);
@@ -243,10 +257,20 @@ function substitution(text: string, rank: number): CommandFinding | undefined {
       const inner = text.slice(dollar + 2, close);
       const plainName = /^[A-Za-z_][A-Za-z0-9_.]*$/.test(inner);
       if (!plainName || inner.toUpperCase() === 'IFS' || rank >= 2) {
-        return { rule: 'command.expansion', reason: 'Command injection: contains a ${ } expansion that is not a plain variable', start: dollar, end: close + 1 };
+        return {
+          rule: 'command.expansion',
+          reason: 'Command injection: contains a parameter expansion that is not a plain variable',
+          start: dollar,
+          end: close + 1,
+        };
       }
     } else if (text.startsWith('IFS', dollar + 1)) {
-      return { rule: 'command.expansion', reason: 'Command injection: uses $IFS as a separator', start: dollar, end: dollar + 4 };
+      return {
+        rule: 'command.expansion',
+        reason: 'Command injection: uses $IFS as a separator',
+        start: dollar,
+        end: dollar + 4,
+      };
     }
   }
   // Backticks: `cmd …`
@@ -259,7 +283,12 @@ function substitution(text: string, rank: number): CommandFinding | undefined {
     if (isCommand(word) && (close !== -1 || rank >= 1)) {
       const bare = trimmed.slice(end).trim().length === 0;
       if (bare || shellArguments(trimmed, end, trimmed.length) || rank >= 1 || tick === 0) {
-        return { rule: 'command.substitution', reason: 'Command injection: contains backtick command substitution', start: tick, end: close === -1 ? text.length : close + 1 };
+        return {
+          rule: 'command.substitution',
+          reason: 'Command injection: contains backtick command substitution',
+          start: tick,
+          end: close === -1 ? text.length : close + 1,
+        };
       }
     }
     if (close === -1) break;
@@ -275,8 +304,16 @@ function commandLine(text: string, rank: number): CommandFinding | undefined {
   const { word, end } = readWord(text, i);
   if (!isCommand(word)) return undefined;
   const segEnd = segmentEnd(text, end);
-  if (shellArguments(text, end, segEnd) || (rank >= 1 && segEnd === text.length && end === text.trimEnd().length && isExecutablePath(word))) {
-    return { rule: 'command.command-line', reason: 'Command injection: the value is a command line', start: i, end: segEnd };
+  if (
+    shellArguments(text, end, segEnd) ||
+    (rank >= 1 && segEnd === text.length && end === text.trimEnd().length && isExecutablePath(word))
+  ) {
+    return {
+      rule: 'command.command-line',
+      reason: 'Command injection: the value is a command line',
+      start: i,
+      end: segEnd,
+    };
   }
   return undefined;
 }
@@ -288,7 +325,12 @@ function shellshock(text: string): CommandFinding | undefined {
   let i = at + 2;
   while (i < text.length && isSpace(text.charCodeAt(i))) i++;
   if (text.charCodeAt(i) !== 123) return undefined;
-  return { rule: 'command.shellshock', reason: 'Command injection: a Shellshock function definition', start: at, end: Math.min(text.length, i + 1) };
+  return {
+    rule: 'command.shellshock',
+    reason: 'Command injection: a Shellshock function definition',
+    start: at,
+    end: Math.min(text.length, i + 1),
+  };
 }
 
 /**
@@ -313,7 +355,12 @@ function templateInjection(text: string, rank: number): CommandFinding | undefin
       if (c === 43 || c === 42 || c === 47 || c === 45 || c === 37 || c === 91) computes = true;
     }
     if (computes || (kind === 37 && rank >= 1)) {
-      return { rule: 'command.template-injection', reason: 'Code injection: a template expression that computes', start: open, end: close + 2 };
+      return {
+        rule: 'command.template-injection',
+        reason: 'Code injection: a template expression that computes',
+        start: open,
+        end: close + 2,
+      };
     }
   }
 }
@@ -325,19 +372,40 @@ function serverCode(text: string): CommandFinding | undefined {
   if (php !== -1) {
     const after = lower.slice(php + 2, php + 6);
     if (after.startsWith('php') || after.startsWith('=') || isSpace(after.charCodeAt(0))) {
-      return { rule: 'command.server-code', reason: 'Command injection: contains a PHP code block', start: php, end: Math.min(text.length, php + 5) };
+      return {
+        rule: 'command.server-code',
+        reason: 'Command injection: contains a PHP code block',
+        start: php,
+        end: Math.min(text.length, php + 5),
+      };
     }
   }
   const ssi = lower.indexOf('<!--#');
   if (ssi !== -1) {
     const directive = lower.slice(ssi + 5, ssi + 12);
-    if (directive.startsWith('exec') || directive.startsWith('include') || directive.startsWith('echo') || directive.startsWith('set') || directive.startsWith('config')) {
-      return { rule: 'command.ssi', reason: 'Command injection: contains a server-side include directive', start: ssi, end: Math.min(text.length, ssi + 12) };
+    if (
+      directive.startsWith('exec') ||
+      directive.startsWith('include') ||
+      directive.startsWith('echo') ||
+      directive.startsWith('set') ||
+      directive.startsWith('config')
+    ) {
+      return {
+        rule: 'command.ssi',
+        reason: 'Command injection: contains a server-side include directive',
+        start: ssi,
+        end: Math.min(text.length, ssi + 12),
+      };
     }
   }
   const asp = lower.indexOf('<%');
   if (asp !== -1 && lower.indexOf('%>', asp + 2) !== -1) {
-    return { rule: 'command.server-code', reason: 'Command injection: contains a server template code block', start: asp, end: lower.indexOf('%>', asp + 2) + 2 };
+    return {
+      rule: 'command.server-code',
+      reason: 'Command injection: contains a server template code block',
+      start: asp,
+      end: lower.indexOf('%>', asp + 2) + 2,
+    };
   }
   return undefined;
 }
@@ -364,7 +432,12 @@ function execCall(text: string): CommandFinding | undefined {
     const arg = text.charCodeAt(i);
     const stringArgument = arg === 39 || arg === 34 || arg === 96 || arg === 36;
     if (stringArgument || (arg === 41 && NO_ARGUMENT_PROBES.has(bare))) {
-      return { rule: 'command.exec-call', reason: `Command injection: calls ${bare}() with code to run`, start, end: i + 1 };
+      return {
+        rule: 'command.exec-call',
+        reason: `Command injection: calls ${bare}() with code to run`,
+        start,
+        end: i + 1,
+      };
     }
   }
 }
@@ -377,7 +450,14 @@ function onlySeparators(text: string): CommandFinding | undefined {
     if (c === 59 || c === 124 || c === 38 || isNewline(c)) seen = true;
     else if (!isSpace(c)) return undefined;
   }
-  return seen ? { rule: 'command.separator', reason: 'Command injection: a value made of shell separators', start: 0, end: text.length } : undefined;
+  return seen
+    ? {
+        rule: 'command.separator',
+        reason: 'Command injection: a value made of shell separators',
+        start: 0,
+        end: text.length,
+      }
+    : undefined;
 }
 
 /**
@@ -403,8 +483,20 @@ export function findCommandInjection(text: string, level: GuardLevel): CommandFi
   if (found !== undefined || rank < 2) return found;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 59 || c === 124 || c === 96 || c === 36 || isNewline(c) || (c === 38 && text.charCodeAt(i + 1) === 38)) {
-      return { rule: 'command.metacharacter', reason: 'Command injection: contains a shell metacharacter', start: i, end: i + 1 };
+    if (
+      c === 59 ||
+      c === 124 ||
+      c === 96 ||
+      c === 36 ||
+      isNewline(c) ||
+      (c === 38 && text.charCodeAt(i + 1) === 38)
+    ) {
+      return {
+        rule: 'command.metacharacter',
+        reason: 'Command injection: contains a shell metacharacter',
+        start: i,
+        end: i + 1,
+      };
     }
   }
   return undefined;

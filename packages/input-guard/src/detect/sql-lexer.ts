@@ -168,7 +168,22 @@ function isWordPart(c: number): boolean {
 }
 
 const THREE_CHAR_OPS = new Set(['<=>', '->>']);
-const TWO_CHAR_OPS = new Set(['<>', '!=', '<=', '>=', '==', ':=', '<<', '>>', '::', '->', '||', '&&', '!<', '!>']);
+const TWO_CHAR_OPS = new Set([
+  '<>',
+  '!=',
+  '<=',
+  '>=',
+  '==',
+  ':=',
+  '<<',
+  '>>',
+  '::',
+  '->',
+  '||',
+  '&&',
+  '!<',
+  '!>',
+]);
 const ONE_CHAR_OPS = '=<>+-*/%^&|~!:';
 
 export interface LexerOptions {
@@ -267,7 +282,8 @@ export class SqlLexer {
         return { type: Tok.Name, start, end: this.pos, value: '[]' };
       }
     }
-    if (isDigit(c) || (c === 46 /* . */ && isDigit(text.charCodeAt(start + 1)))) return this.readNumber(start);
+    if (isDigit(c) || (c === 46 /* . */ && isDigit(text.charCodeAt(start + 1))))
+      return this.readNumber(start);
     if (c === 64 /* @ */) {
       let end = start + 1;
       if (text.charCodeAt(end) === 64) end++;

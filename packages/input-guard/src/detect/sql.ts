@@ -619,8 +619,7 @@ class SqlParser {
   }
 
   private parseQualifiedName(): void {
-    if (!this.is(Tok.Name) && !this.is(Tok.Keyword, 'USER') && !this.is(Tok.Keyword, 'DATABASE'))
-      throw FAIL;
+    if (!this.is(Tok.Name) && !this.is(Tok.Keyword, 'USER') && !this.is(Tok.Keyword, 'DATABASE')) throw FAIL;
     this.advance();
     while (this.is(Tok.Dot)) {
       this.advance();
@@ -641,7 +640,8 @@ class SqlParser {
   private parseUnary(): void {
     const t = this.tok;
     if (
-      (t.type === Tok.Operator && (t.value === '-' || t.value === '+' || t.value === '~' || t.value === '!')) ||
+      (t.type === Tok.Operator &&
+        (t.value === '-' || t.value === '+' || t.value === '~' || t.value === '!')) ||
       (t.type === Tok.Keyword && (t.value === 'NOT' || t.value === 'BINARY'))
     ) {
       this.advance();
@@ -867,7 +867,11 @@ class SqlParser {
         } else if (this.is(Tok.Keyword, 'USING')) {
           this.advance();
           this.expect(Tok.Name);
-        } else if (this.is(Tok.Keyword, 'FROM') || this.is(Tok.Keyword, 'FOR') || this.is(Tok.Keyword, 'IN')) {
+        } else if (
+          this.is(Tok.Keyword, 'FROM') ||
+          this.is(Tok.Keyword, 'FOR') ||
+          this.is(Tok.Keyword, 'IN')
+        ) {
           this.advance();
           this.parseExpr();
         } else {
@@ -985,13 +989,15 @@ function judge(f: SqlFeatures, context: SqlContext, level: GuardLevel): [string,
   if (f.attackFunc && (quoted || f.leadingTail || f.func || f.statement)) {
     return ['sqli.attack-function', `${where}calls a time-delay, file or server function`];
   }
-  if (f.clause && (quoted || f.leadingTail)) return ['sqli.clause', `${where}appends an ORDER BY/GROUP BY/LIMIT clause`];
+  if (f.clause && (quoted || f.leadingTail))
+    return ['sqli.clause', `${where}appends an ORDER BY/GROUP BY/LIMIT clause`];
   const strongOperand = f.compare || f.func || f.subquery || f.keywordLiteral || f.variable;
   if (quoted) {
     if (f.logic) return ['sqli.tautology', `${where}adds an AND/OR condition`];
     if (f.subquery) return ['sqli.subquery', `${where}embeds a subquery`];
     const mysqlComment = f.commentEnd === '--' || f.commentEnd === '#' || f.commentEnd === '/*';
-    if (mysqlComment && f.syntaxTokens === 0) return ['sqli.comment-truncation', `${where}comments out the rest of the query`];
+    if (mysqlComment && f.syntaxTokens === 0)
+      return ['sqli.comment-truncation', `${where}comments out the rest of the query`];
     if (f.commentEnd !== undefined && (f.compare || f.arith)) {
       return ['sqli.comment-truncation', `${where}adds a condition and comments out the rest`];
     }
@@ -1004,7 +1010,8 @@ function judge(f: SqlFeatures, context: SqlContext, level: GuardLevel): [string,
       return ['sqli.expression', `${where}turns the literal into an expression`];
     }
     if (rank >= 1) {
-      if (f.commentEnd !== undefined) return ['sqli.comment-truncation', `${where}comments out the rest of the query`];
+      if (f.commentEnd !== undefined)
+        return ['sqli.comment-truncation', `${where}comments out the rest of the query`];
       if (f.compare || f.arith || f.pipes || f.func || f.parenClose)
         return ['sqli.expression', `${where}continues the query with an operator`];
       if (f.semicolonEnd) return ['sqli.statement-end', `${where}ends the statement`];
@@ -1013,7 +1020,8 @@ function judge(f: SqlFeatures, context: SqlContext, level: GuardLevel): [string,
     return undefined;
   }
   // Bare context: the value must itself carry SQL, since nothing was broken out of.
-  if (f.statement && f.select && (f.func || f.syntaxTokens >= 3)) return ['sqli.statement', 'is a SELECT statement'];
+  if (f.statement && f.select && (f.func || f.syntaxTokens >= 3))
+    return ['sqli.statement', 'is a SELECT statement'];
   if (f.statement && f.syntaxTokens >= 4) return ['sqli.statement', 'is a SQL statement'];
   if (f.leadingTail && f.logic && (strongOperand || f.commentEnd !== undefined)) {
     return ['sqli.tautology', 'appends an AND/OR condition'];
@@ -1021,12 +1029,14 @@ function judge(f: SqlFeatures, context: SqlContext, level: GuardLevel): [string,
   if (f.logic && (f.compare || f.subquery || f.func || f.variable) && f.syntaxTokens >= 2) {
     return ['sqli.tautology', 'forms an AND/OR condition with a comparison'];
   }
-  if (f.logic && f.keywordLiteral && f.commentEnd !== undefined) return ['sqli.tautology', 'forms an always-true condition'];
+  if (f.logic && f.keywordLiteral && f.commentEnd !== undefined)
+    return ['sqli.tautology', 'forms an always-true condition'];
   if (rank >= 1) {
     if (f.logic && f.syntaxTokens >= 2 && (strongOperand || f.commentEnd !== undefined || f.leadingTail))
       return ['sqli.tautology', 'forms an AND/OR condition'];
     if (f.statement && f.syntaxTokens >= 2) return ['sqli.statement', 'is a SQL statement'];
-    if (f.func && (f.commentEnd !== undefined || f.compare)) return ['sqli.expression', 'calls a SQL function'];
+    if (f.func && (f.commentEnd !== undefined || f.compare))
+      return ['sqli.expression', 'calls a SQL function'];
     if (f.commentEnd !== undefined && f.commentEnd !== '#' && f.syntaxTokens >= 1) {
       return ['sqli.comment-truncation', 'ends in a SQL comment'];
     }

@@ -5,8 +5,8 @@
  * `<a href="https://…">` or `I <3 you` is not reported.
  */
 import type { GuardLevel } from '../types';
-import { type HtmlTag, isHtmlSpace, scanHtml } from './html';
 import { percentDecode } from './decode';
+import { type HtmlTag, isHtmlSpace, scanHtml } from './html';
 import { activeJavaScript } from './js';
 
 export interface XssFinding {
@@ -54,7 +54,16 @@ const SUSPICIOUS_ELEMENTS = new Set([
 const CONTEXT_END_TAGS = new Set(['script', 'style', 'title', 'textarea', 'noscript', 'xmp', 'iframe']);
 
 const SCRIPT_SCHEMES = ['javascript:', 'vbscript:', 'livescript:', 'mocha:'];
-const ACTIVE_DATA_TYPES = ['data:text/html', 'data:image/svg', 'data:application/xhtml', 'data:text/xml', 'data:application/xml', 'data:text/javascript', 'data:application/javascript', 'data:application/x-'];
+const ACTIVE_DATA_TYPES = [
+  'data:text/html',
+  'data:image/svg',
+  'data:application/xhtml',
+  'data:text/xml',
+  'data:application/xml',
+  'data:text/javascript',
+  'data:application/javascript',
+  'data:application/x-',
+];
 
 const LEVEL_RANK: Readonly<Record<GuardLevel, number>> = { low: 0, balanced: 1, strict: 2 };
 
@@ -152,7 +161,8 @@ function decodeAttribute(value: string): string {
       const first = j;
       while (j < value.length && j - first < 8) {
         const h = value.charCodeAt(j);
-        const d = h >= 48 && h <= 57 ? h - 48 : hex && (h | 0x20) >= 97 && (h | 0x20) <= 102 ? (h | 0x20) - 87 : -1;
+        const d =
+          h >= 48 && h <= 57 ? h - 48 : hex && (h | 0x20) >= 97 && (h | 0x20) <= 102 ? (h | 0x20) - 87 : -1;
         if (d < 0) break;
         cp = cp * (hex ? 16 : 10) + d;
         j++;
@@ -198,7 +208,9 @@ function tagFinding(raw: HtmlTag, rank: number, depth: number): XssFinding | und
   }
   if (tag.name.startsWith('?')) {
     if (tag.name === '?php' || tag.name === '?') return undefined; // server code: the command detector
-    return rank >= 1 ? at('xss.processing-instruction', 'XSS: contains an XML processing instruction') : undefined;
+    return rank >= 1
+      ? at('xss.processing-instruction', 'XSS: contains an XML processing instruction')
+      : undefined;
   }
   if (tag.closing) {
     if (CONTEXT_END_TAGS.has(tag.name) && (tag.name === 'script' || rank >= 1)) {
@@ -208,12 +220,16 @@ function tagFinding(raw: HtmlTag, rank: number, depth: number): XssFinding | und
   }
   if (SCRIPT_ELEMENTS.has(tag.name)) return at('xss.script-element', `XSS: contains a <${tag.name}> element`);
   for (const attribute of tag.attributes) {
-    if (isEventHandlerName(attribute.name) || (rank >= 1 && attribute.name.startsWith('on') && attribute.name.length > 4)) {
+    if (
+      isEventHandlerName(attribute.name) ||
+      (rank >= 1 && attribute.name.startsWith('on') && attribute.name.length > 4)
+    ) {
       return at('xss.event-handler', `XSS: has an ${attribute.name.slice(0, 24)} event handler attribute`);
     }
     if (attribute.value === undefined) continue;
     const value = decodeAttribute(attribute.value);
-    if (value.startsWith('&{') && value.includes('}')) return at('xss.script-entity', 'XSS: an attribute holds a JavaScript entity');
+    if (value.startsWith('&{') && value.includes('}'))
+      return at('xss.script-entity', 'XSS: an attribute holds a JavaScript entity');
     const scheme = scriptSchemeIn(urlForm(value));
     if (scheme !== undefined) return at('xss.script-url', `XSS: an attribute holds a ${scheme} URL`);
     if (attribute.name === 'style') {
@@ -230,7 +246,8 @@ function tagFinding(raw: HtmlTag, rank: number, depth: number): XssFinding | und
       return at('xss.page-element', `XSS: contains a <${tag.name}> element`);
     }
   }
-  if (rank >= 1 && SUSPICIOUS_ELEMENTS.has(tag.name)) return at('xss.suspicious-element', `XSS: contains a <${tag.name}> element`);
+  if (rank >= 1 && SUSPICIOUS_ELEMENTS.has(tag.name))
+    return at('xss.suspicious-element', `XSS: contains a <${tag.name}> element`);
   if (rank >= 2) return at('xss.markup', 'XSS: contains HTML markup');
   return undefined;
 }
@@ -246,7 +263,13 @@ function findInMarkup(text: string, rank: number, depth: number): XssFinding | u
     if (tag.name === 'style' && !tag.closing) {
       const close = text.toLowerCase().indexOf('</style', tag.end);
       const css = dangerousCss(text.slice(tag.end, close === -1 ? text.length : close));
-      if (css !== undefined) return { rule: 'xss.css', reason: `XSS: a <style> element holds ${css}`, start: tag.start, end: tag.end };
+      if (css !== undefined)
+        return {
+          rule: 'xss.css',
+          reason: `XSS: a <style> element holds ${css}`,
+          start: tag.start,
+          end: tag.end,
+        };
     }
   }
   return undefined;
@@ -300,12 +323,22 @@ function scriptUrlValue(text: string, rank: number): XssFinding | undefined {
     // The body of a javascript: URL is percent-decoded before it runs (`//%0aalert(1)`).
     const js = activeJavaScript(percentDecode(url.slice(scheme.length)));
     if (js || rank >= 1) {
-      return { rule: 'xss.script-url', reason: `XSS: the value is a ${scheme} URL`, start: 0, end: text.length };
+      return {
+        rule: 'xss.script-url',
+        reason: `XSS: the value is a ${scheme} URL`,
+        start: 0,
+        end: text.length,
+      };
     }
   }
   for (const type of ACTIVE_DATA_TYPES) {
     if (url.startsWith(type)) {
-      return { rule: 'xss.script-url', reason: 'XSS: the value is a data: URL with active content', start: 0, end: text.length };
+      return {
+        rule: 'xss.script-url',
+        reason: 'XSS: the value is a data: URL with active content',
+        start: 0,
+        end: text.length,
+      };
     }
   }
   return undefined;
@@ -342,7 +375,12 @@ function embeddedScriptUrl(text: string): XssFinding | undefined {
       if (at === -1) break;
       from = at + scheme.length;
       if (callFollows(lower, from)) {
-        return { rule: 'xss.script-url', reason: `XSS: contains a ${scheme} URL that calls a function`, start: at, end: from };
+        return {
+          rule: 'xss.script-url',
+          reason: `XSS: contains a ${scheme} URL that calls a function`,
+          start: at,
+          end: from,
+        };
       }
     }
   }
@@ -370,12 +408,24 @@ function javascriptBreakout(text: string, rank: number): XssFinding | undefined 
   const opener = first === 125 ? '{' : first === 41 ? 'f(' : first === 93 ? '[' : undefined;
   if (opener !== undefined) {
     const js = activeJavaScript(text, opener, '\n}');
-    if (js) return { rule: 'xss.js-breakout', reason: 'XSS: the value leaves a JavaScript block and runs code', start: js.start, end: js.end };
+    if (js)
+      return {
+        rule: 'xss.js-breakout',
+        reason: 'XSS: the value leaves a JavaScript block and runs code',
+        start: js.start,
+        end: js.end,
+      };
   }
   // Bare JavaScript (`alert(1)`) only when written like code: prose has spaces (`Psycho (1960)`).
   if (rank >= 1 && text.indexOf('(') !== -1 && !hasSpace(text)) {
     const js = activeJavaScript(text);
-    if (js) return { rule: 'xss.javascript', reason: 'XSS: the value is JavaScript that runs code', start: js.start, end: js.end };
+    if (js)
+      return {
+        rule: 'xss.javascript',
+        reason: 'XSS: the value is JavaScript that runs code',
+        start: js.start,
+        end: js.end,
+      };
   }
   return undefined;
 }
@@ -387,7 +437,14 @@ function templateExpression(text: string): XssFinding | undefined {
   const close = text.indexOf('}}', open + 2);
   if (close === -1) return undefined;
   const js = activeJavaScript(text.slice(open + 2, close), '(', ')');
-  return js ? { rule: 'xss.template-expression', reason: 'XSS: a template expression runs code', start: open, end: close + 2 } : undefined;
+  return js
+    ? {
+        rule: 'xss.template-expression',
+        reason: 'XSS: a template expression runs code',
+        start: open,
+        end: close + 2,
+      }
+    : undefined;
 }
 
 /**
