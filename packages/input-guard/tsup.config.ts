@@ -1,16 +1,23 @@
 import { definePackageConfig, standardEntries } from '../../tsup.base';
 
-export default definePackageConfig({
-  entry: [...standardEntries, 'src/cli.ts'],
+const entry = [...standardEntries, 'src/cli.ts'];
+
+export default [
   // `__filename` in the ESM build (the sandbox resolves quickjs-emscripten for its worker).
-  shims: true,
-  // file-type and its tokenizers are ESM-only: bundle them so the CommonJS build loads too.
-  noExternal: [
-    /^file-type/,
-    /^strtok3/,
-    /^token-types/,
-    /^@tokenizer\//,
-    /^uint8array-extras/,
-    /^@borewit\//,
-  ],
-});
+  definePackageConfig({ entry, format: ['esm'], shims: true, clean: false }),
+  // file-type and its tokenizers are ESM-only: the CommonJS build bundles them.
+  definePackageConfig({
+    entry,
+    format: ['cjs'],
+    shims: true,
+    clean: false,
+    noExternal: [
+      /^file-type/,
+      /^strtok3/,
+      /^token-types/,
+      /^@tokenizer\//,
+      /^uint8array-extras/,
+      /^@borewit\//,
+    ],
+  }),
+];
