@@ -21,6 +21,7 @@ import {
 type Finder = (
   text: string,
   level: GuardLevel,
+  mask: number,
 ) => { rule: string; reason: string; start: number; end: number } | undefined;
 
 const FINDERS: Readonly<Record<ThreatKind, Finder>> = {
@@ -29,20 +30,6 @@ const FINDERS: Readonly<Record<ThreatKind, Finder>> = {
   command: findCommandInjection,
   path: findPathTraversal,
 };
-
-/** Characters without which a detector cannot fire: most text skips most detectors. */
-function mayHold(kind: ThreatKind, text: string): boolean {
-  switch (kind) {
-    case 'sqli':
-      return text.length > 0;
-    case 'xss':
-      return /[<:=(`{&]/.test(text);
-    case 'command':
-      return true;
-    case 'path':
-      return /[./\\\0%:~]/.test(text);
-  }
-}
 
 export const DEFAULT_DECODE_ROUNDS = 3;
 
@@ -81,8 +68,7 @@ export function resolveKinds(kinds: readonly ThreatKind[] | undefined): readonly
 function findIn(views: readonly TextView[], kind: ThreatKind, level: GuardLevel): Threat | undefined {
   const finder = FINDERS[kind];
   for (const view of views) {
-    if (!mayHold(kind, view.text)) continue;
-    const found = finder(view.text, level);
+    const found = finder(view.text, level, view.mask);
     if (found !== undefined) {
       return {
         kind,

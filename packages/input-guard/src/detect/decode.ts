@@ -8,9 +8,13 @@
  * Everything here is a single left-to-right pass per round: linear in the input.
  */
 
+import { C, charMask } from './chars';
+
 /** One form of the value the detectors look at. */
 export interface TextView {
   readonly text: string;
+  /** `charMask(text)`: which classes of syntax characters it holds. */
+  readonly mask: number;
   /** False for the value as received (after NFKC), true for every decoded form. */
   readonly decoded: boolean;
 }
@@ -107,32 +111,36 @@ export function percentDecode(text: string): string {
     }
   };
   let i = 0;
+  let copied = 0;
+  let changed = false;
   while (i < text.length) {
-    const c = text.charCodeAt(i);
-    if (c === 37 /* % */) {
-      const byte = readHex(text, i + 1, 2);
-      if (byte >= 0) {
-        bytes.push(byte);
-        i += 3;
-        continue;
-      }
-      const next = text.charCodeAt(i + 1) | 0x20;
-      if (next === 117 /* u */) {
-        const unit = readHex(text, i + 2, 4);
-        if (unit >= 0) {
-          flush();
-          out += String.fromCharCode(unit);
-          i += 6;
-          continue;
-        }
-      }
+    const percent = text.indexOf('%', i);
+    if (percent === -1) break;
+    i = percent;
+    const byte = readHex(text, i + 1, 2);
+    const unit = byte < 0 && (text.charCodeAt(i + 1) | 0x20) === 117 /* u */ ? readHex(text, i + 2, 4) : -1;
+    if (byte < 0 && unit < 0) {
+      i++;
+      continue;
     }
-    flush();
-    out += text[i];
-    i++;
+    if (i > copied) {
+      flush();
+      out += text.slice(copied, i);
+    }
+    changed = true;
+    if (byte >= 0) {
+      bytes.push(byte);
+      i += 3;
+    } else {
+      flush();
+      out += String.fromCharCode(unit);
+      i += 6;
+    }
+    copied = i;
   }
+  if (!changed) return text;
   flush();
-  return out;
+  return out + text.slice(copied);
 }
 
 /**
@@ -194,19 +202,16 @@ function isAlnum(code: number): boolean {
 
 /** HTML character references: decimal, hex (leading zeros and a missing `;` allowed), and names. */
 export function decodeHtmlEntities(text: string): string {
-  if (text.indexOf('&') === -1) return text;
+  let amp = text.indexOf('&');
+  if (amp === -1) return text;
   let out = '';
-  let i = 0;
-  while (i < text.length) {
-    const c = text.charCodeAt(i);
-    if (c !== 38 /* & */) {
-      out += text[i];
-      i++;
-      continue;
-    }
-    if (text.charCodeAt(i + 1) === 35 /* # */) {
-      const hex = (text.charCodeAt(i + 2) | 0x20) === 120; /* x */
-      let j = i + (hex ? 3 : 2);
+  let copied = 0;
+  while (amp !== -1) {
+    let replacement: string | undefined;
+    let end = amp + 1;
+    if (text.charCodeAt(amp + 1) === 35 /* # */) {
+      const hex = (text.charCodeAt(amp + 2) | 0x20) === 120; /* x */
+      let j = amp + (hex ? 3 : 2);
       let value = 0;
       const startDigits = j;
       while (j < text.length && j - startDigits < 10) {
@@ -217,26 +222,29 @@ export function decodeHtmlEntities(text: string): string {
       }
       if (j > startDigits) {
         if (text.charCodeAt(j) === 59 /* ; */) j++;
-        out += value === 0 ? '\ufffd' : fromCodePoint(value);
-        i = j;
-        continue;
+        replacement = value === 0 ? '\ufffd' : fromCodePoint(value);
+        end = j;
       }
     } else {
-      let j = i + 1;
-      while (j < text.length && j - i <= 10 && isAlnum(text.charCodeAt(j))) j++;
-      const name = text.slice(i + 1, j);
-      const hasSemicolon = text.charCodeAt(j) === 59;
-      const replacement = NAMED_REFERENCES[name] ?? NAMED_REFERENCES[name.toLowerCase()];
-      if (replacement !== undefined && (hasSemicolon || SEMICOLON_OPTIONAL.has(name))) {
-        out += replacement;
-        i = hasSemicolon ? j + 1 : j;
-        continue;
+      let j = amp + 1;
+      while (j < text.length && j - amp <= 10 && isAlnum(text.charCodeAt(j))) j++;
+      if (j > amp + 1) {
+        const name = text.slice(amp + 1, j);
+        const hasSemicolon = text.charCodeAt(j) === 59;
+        const named = NAMED_REFERENCES[name] ?? NAMED_REFERENCES[name.toLowerCase()];
+        if (named !== undefined && (hasSemicolon || SEMICOLON_OPTIONAL.has(name))) {
+          replacement = named;
+          end = hasSemicolon ? j + 1 : j;
+        }
       }
     }
-    out += '&';
-    i++;
+    if (replacement !== undefined) {
+      out += text.slice(copied, amp) + replacement;
+      copied = end;
+    }
+    amp = text.indexOf('&', end);
   }
-  return out;
+  return copied === 0 ? text : out + text.slice(copied);
 }
 
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
@@ -255,54 +263,50 @@ const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
 
 /** Backslash escapes of JavaScript, C and JSON: `\xHH`, `\uHHHH`, `\u{H…}`, `\n`, `\'`… */
 export function decodeBackslashEscapes(text: string): string {
-  if (text.indexOf('\\') === -1) return text;
+  let slash = text.indexOf('\\');
+  if (slash === -1) return text;
   let out = '';
-  let i = 0;
-  while (i < text.length) {
-    if (text.charCodeAt(i) !== 92 /* \ */ || i + 1 >= text.length) {
-      out += text[i];
-      i++;
-      continue;
-    }
-    const next = text[i + 1]!;
+  let copied = 0;
+  while (slash !== -1 && slash + 1 < text.length) {
+    const next = text[slash + 1]!;
+    let replacement: string | undefined;
+    let end = slash + 2;
     if (next === 'x' || next === 'X') {
-      const value = readHex(text, i + 2, 2);
+      const value = readHex(text, slash + 2, 2);
       if (value >= 0) {
-        out += String.fromCharCode(value);
-        i += 4;
-        continue;
+        replacement = String.fromCharCode(value);
+        end = slash + 4;
       }
     } else if (next === 'u' || next === 'U') {
-      if (text[i + 2] === '{') {
-        const close = text.indexOf('}', i + 3);
-        if (close > i + 3 && close - i <= 10) {
-          const value = readHex(text, i + 3, close - i - 3);
+      if (text[slash + 2] === '{') {
+        const close = text.indexOf('}', slash + 3);
+        if (close > slash + 3 && close - slash <= 10) {
+          const value = readHex(text, slash + 3, close - slash - 3);
           if (value >= 0) {
-            out += fromCodePoint(value);
-            i = close + 1;
-            continue;
+            replacement = fromCodePoint(value);
+            end = close + 1;
           }
         }
       } else {
-        const value = readHex(text, i + 2, 4);
+        const value = readHex(text, slash + 2, 4);
         if (value >= 0) {
-          out += String.fromCharCode(value);
-          i += 6;
-          continue;
+          replacement = String.fromCharCode(value);
+          end = slash + 6;
         }
       }
     } else {
-      const simple = SIMPLE_ESCAPES[next];
-      if (simple !== undefined) {
-        out += simple;
-        i += 2;
-        continue;
-      }
+      replacement = SIMPLE_ESCAPES[next];
     }
-    out += '\\';
-    i++;
+    if (replacement === undefined) {
+      // `\\` stays as it is, and the second backslash does not start another escape.
+      slash = text.indexOf('\\', next === '\\' ? slash + 2 : slash + 1);
+      continue;
+    }
+    out += text.slice(copied, slash) + replacement;
+    copied = end;
+    slash = text.indexOf('\\', end);
   }
-  return out;
+  return copied === 0 ? text : out + text.slice(copied);
 }
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -369,16 +373,6 @@ export function decodeOnce(text: string): string {
   return nfkc(decodeUtf7(decodeBackslashEscapes(decodeHtmlEntities(percentDecode(text)))));
 }
 
-/** True when some decoder could change the value: a cheap test that skips most text. */
-function mayBeEncoded(text: string): boolean {
-  return (
-    text.indexOf('%') !== -1 ||
-    text.indexOf('&') !== -1 ||
-    text.indexOf('\\') !== -1 ||
-    text.indexOf('+') !== -1
-  );
-}
-
 /**
  * The value as received (NFKC) and each distinct decoded form, at most `maxRounds` rounds deep.
  *
@@ -388,14 +382,20 @@ function mayBeEncoded(text: string): boolean {
  * ```
  */
 export function decodeViews(input: string, maxRounds = 3): TextView[] {
-  const first = nfkc(input);
-  const views: TextView[] = [{ text: first, decoded: false }];
+  let mask = charMask(input);
+  const first = (mask & C.NON_ASCII) === 0 ? input : input.normalize('NFKC');
+  if (first !== input) mask = charMask(first);
+  const views: TextView[] = [{ text: first, mask, decoded: false }];
   let current = first;
-  for (let round = 0; round < maxRounds && mayBeEncoded(current); round++) {
+  for (let round = 0; round < maxRounds && (mask & ENCODING_CHARS) !== 0; round++) {
     const next = decodeOnce(current);
     if (next === current) break;
-    views.push({ text: next, decoded: true });
+    mask = charMask(next);
+    views.push({ text: next, mask, decoded: true });
     current = next;
   }
   return views;
 }
+
+/** `%`, `&`, `\` and `+` start every encoding we undo. */
+const ENCODING_CHARS = C.PERCENT | C.SEPARATOR | C.SLASH | C.OPERATOR;

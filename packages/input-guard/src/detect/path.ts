@@ -6,6 +6,7 @@
  * Ellipses in prose (`wait... what`, `0..0`) are not segments and are not reported.
  */
 import type { GuardLevel } from '../types';
+import { C, charMask } from './chars';
 import { foldSlashes } from './confusables';
 
 export interface PathFinding {
@@ -218,9 +219,15 @@ function absolutePath(text: string, rank: number): PathFinding | undefined {
  * findPathTraversal('../../etc/passwd', 'low')?.rule; // 'path.traversal'
  * ```
  */
-export function findPathTraversal(value: string, level: GuardLevel): PathFinding | undefined {
+export function findPathTraversal(
+  value: string,
+  level: GuardLevel,
+  mask = charMask(value),
+): PathFinding | undefined {
   const rank = LEVEL_RANK[level];
-  const text = foldSlashes(value);
+  if ((mask & (C.DOT | C.SLASH | C.CONTROL | C.COLON | C.PERCENT | C.TILDE | C.NON_ASCII)) === 0)
+    return undefined;
+  const text = (mask & C.NON_ASCII) === 0 ? value : foldSlashes(value);
   return (
     dotDotSegment(text) ??
     repeatedDotDot(text) ??

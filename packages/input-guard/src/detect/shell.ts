@@ -10,6 +10,7 @@
  * that only a shell reads (flags, absolute paths, redirections, URLs).
  */
 import type { GuardLevel } from '../types';
+import { C, charMask } from './chars';
 import { COMMANDS, EXEC_FUNCTIONS, NO_ARGUMENT_PROBES } from './shell-words';
 
 export interface CommandFinding {
@@ -469,17 +470,25 @@ function onlySeparators(text: string): CommandFinding | undefined {
  * findCommandInjection('Every 3 years; make it an adverb', 'low'); // undefined
  * ```
  */
-export function findCommandInjection(text: string, level: GuardLevel): CommandFinding | undefined {
+export function findCommandInjection(
+  text: string,
+  level: GuardLevel,
+  mask = charMask(text),
+): CommandFinding | undefined {
   const rank = LEVEL_RANK[level];
+  const has = (bits: number) => (mask & bits) !== 0;
   const found =
-    serverCode(text) ??
-    shellshock(text) ??
-    substitution(text, rank) ??
-    afterSeparator(text, rank) ??
-    commandLine(text, rank) ??
-    execCall(text) ??
-    templateInjection(text, rank) ??
-    (rank >= 1 ? onlySeparators(text) : undefined);
+    (has(C.ANGLE) ? serverCode(text) : undefined) ??
+    (has(C.PAREN) ? shellshock(text) : undefined) ??
+    (has(C.DOLLAR | C.BACKTICK) ? substitution(text, rank) : undefined) ??
+    (has(C.SEPARATOR | C.NEWLINE) ? afterSeparator(text, rank) : undefined) ??
+    // A command line needs arguments only a shell reads: flags, paths, variables, redirections.
+    (has(C.OPERATOR | C.SLASH | C.DOLLAR | C.PERCENT | C.TILDE | C.ANGLE | C.COLON | C.DOT)
+      ? commandLine(text, rank)
+      : undefined) ??
+    (has(C.PAREN) ? execCall(text) : undefined) ??
+    (has(C.BRACE) ? templateInjection(text, rank) : undefined) ??
+    (rank >= 1 && has(C.SEPARATOR | C.NEWLINE) ? onlySeparators(text) : undefined);
   if (found !== undefined || rank < 2) return found;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

@@ -7,6 +7,7 @@
  * it saw. Text is rejected as soon as it stops being SQL, which is after one or two tokens for prose.
  */
 import type { GuardLevel } from '../types';
+import { C, charMask } from './chars';
 import { foldQuotes } from './confusables';
 import { type LexerOptions, SqlLexer, Tok, type Token } from './sql-lexer';
 
@@ -1051,6 +1052,71 @@ function judge(f: SqlFeatures, context: SqlContext, level: GuardLevel): [string,
   return undefined;
 }
 
+const SQL_WORD =
+  /\b(?:and|or|xor|not|union|select|insert|update|delete|drop|create|alter|truncate|exec|execute|declare|shutdown|waitfor|order|group|having|limit|into|procedure|like|rlike|regexp|between|is|in|null|true|false|sleep|benchmark|copy|call|set|load|grant|revoke|show|use|rename|merge|replace|handler|prepare|kill|backup|restore|dbcc|intersect|except|offset|div|mod|sounds|glob|similar|ilike|current_user|session_user|system_user)\b/i;
+
+/**
+ * A bare value can only be SQL with SQL punctuation or a keyword in it: most text has neither,
+ * and skips the parser.
+ */
+const SQL_PUNCTUATION =
+  C.ANGLE | C.SEPARATOR | C.PAREN | C.EQUALS | C.SLASH | C.PERCENT | C.OPERATOR | C.BACKTICK;
+
+function bareMayBeSql(text: string, mask: number): boolean {
+  if ((mask & SQL_PUNCTUATION) === 0 && !((mask & C.LETTER) !== 0 && SQL_WORD.test(text))) return false;
+  return !startsWithProse(text);
+}
+
+function isWordCode(c: number): boolean {
+  return ((c | 0x20) >= 97 && (c | 0x20) <= 122) || c === 95 || c > 127;
+}
+
+/**
+ * Two plain words in a row (`She was`, `Boogie Nights`) are not SQL in any position a bare value
+ * takes, and prose nearly always starts that way: skip the parser for it.
+ */
+function startsWithProse(text: string): boolean {
+  let i = 0;
+  while (i < text.length && text.charCodeAt(i) <= 32) i++;
+  const first = i;
+  while (i < text.length && isWordCode(text.charCodeAt(i))) i++;
+  if (i === first || i - first > 30) return false;
+  const firstWord = text.slice(first, i);
+  if (SQL_WORD.test(firstWord)) return false;
+  const gap = i;
+  while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+  if (i === gap) return false;
+  const second = i;
+  while (i < text.length && isWordCode(text.charCodeAt(i))) i++;
+  if (i === second) return false;
+  return !SQL_WORD.test(text.slice(second, i)) && !ATTACK_FUNCTIONS.has(firstWord.toUpperCase());
+}
+
+/**
+ * After the first unescaped quote, SQL goes on with an operator, punctuation, a comment, a
+ * keyword or nothing. A plain word there (`O'Brien`, `'She said'`) cannot continue SQL.
+ */
+function breakoutMayBeSql(text: string, quote: string): boolean {
+  let at = text.indexOf(quote);
+  // A doubled quote is an escaped quote inside the literal.
+  while (at !== -1 && text[at + 1] === quote) at = text.indexOf(quote, at + 2);
+  if (at === -1) return text.indexOf('\\') !== -1;
+  let i = at + 1;
+  while (i < text.length && (text.charCodeAt(i) <= 32 || text.charCodeAt(i) === 0xa0)) i++;
+  if (i >= text.length) return true;
+  const c = text.charCodeAt(i);
+  const letter = (c | 0x20) >= 97 && (c | 0x20) <= 122;
+  if (!letter) return true;
+  let end = i;
+  while (
+    end < text.length &&
+    /* word */ (((text.charCodeAt(end) | 0x20) >= 97 && (text.charCodeAt(end) | 0x20) <= 122) ||
+      text.charCodeAt(end) === 95)
+  )
+    end++;
+  return SQL_WORD.test(text.slice(i, end)) || text.indexOf('\\') !== -1 || text.indexOf('/*') !== -1;
+}
+
 /**
  * Looks for SQL injection in one (already decoded) value.
  *
@@ -1060,11 +1126,18 @@ function judge(f: SqlFeatures, context: SqlContext, level: GuardLevel): [string,
  * findSqlInjection("O'Brien", 'low'); // undefined
  * ```
  */
-export function findSqlInjection(value: string, level: GuardLevel): SqlFinding | undefined {
-  const text = foldQuotes(value);
-  const contexts: SqlContext[] = ['bare'];
-  if (text.indexOf("'") !== -1) contexts.push("'");
-  if (text.indexOf('"') !== -1) contexts.push('"');
+export function findSqlInjection(
+  value: string,
+  level: GuardLevel,
+  mask = charMask(value),
+): SqlFinding | undefined {
+  const text = (mask & C.NON_ASCII) === 0 ? value : foldQuotes(value);
+  const folded = text === value ? mask : charMask(text);
+  const contexts: SqlContext[] = [];
+  if (bareMayBeSql(text, folded)) contexts.push('bare');
+  if (text.indexOf("'") !== -1 && breakoutMayBeSql(text, "'")) contexts.push("'");
+  if (text.indexOf('"') !== -1 && breakoutMayBeSql(text, '"')) contexts.push('"');
+  if (contexts.length === 0) return undefined;
   const variants: LexerOptions[] = [{}];
   if (text.indexOf('/*') !== -1) variants.push({ joinComments: true });
   if (text.indexOf('\\') !== -1) variants.push({ backslashEscapes: true });

@@ -5,6 +5,7 @@
  * `<a href="https://…">` or `I <3 you` is not reported.
  */
 import type { GuardLevel } from '../types';
+import { C, charMask } from './chars';
 import { percentDecode } from './decode';
 import { type HtmlTag, isHtmlSpace, scanHtml } from './html';
 import { activeJavaScript } from './js';
@@ -387,12 +388,39 @@ function embeddedScriptUrl(text: string): XssFinding | undefined {
   return undefined;
 }
 
+/**
+ * After the quote that closes the application's string, JavaScript goes on with an operator,
+ * punctuation, a line break, `in`/`instanceof`, or nothing. A word or a number there (`'She
+ * said'`, `O'Brien`) is a syntax error, so the parser is not even started.
+ */
+function jsMayContinue(text: string, quote: string): boolean {
+  let at = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\') i++;
+    else if (c === quote) {
+      at = i;
+      break;
+    }
+  }
+  if (at === -1) return false;
+  let i = at + 1;
+  while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+  if (i >= text.length) return false;
+  const c = text.charCodeAt(i);
+  if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) return true;
+  const letter = (c | 0x20) >= 97 && (c | 0x20) <= 122;
+  if (letter) return text.startsWith('in', i) || text.startsWith('instanceof', i);
+  if ((c >= 48 && c <= 57) || c === 39 || c === 34 || c === 95 || c === 36 || c > 127) return false;
+  return true;
+}
+
 /** `';alert(1)//`, `"-alert(1)-"`: a value that leaves a JavaScript string literal and runs code. */
 function javascriptBreakout(text: string, rank: number): XssFinding | undefined {
   const hasCodeChar = text.indexOf('(') !== -1 || text.indexOf('`') !== -1 || text.indexOf('=') !== -1;
   if (!hasCodeChar) return undefined;
   for (const quote of ["'", '"', '`']) {
-    if (text.indexOf(quote) === -1) continue;
+    if (text.indexOf(quote) === -1 || !jsMayContinue(text, quote)) continue;
     const js = activeJavaScript(text, `x=${quote}`, quote);
     if (js) {
       return {
@@ -469,15 +497,27 @@ function stripHighBit(text: string): string {
  * findXss('I <3 you', 'low'); // undefined
  * ```
  */
-export function findXss(text: string, level: GuardLevel): XssFinding | undefined {
+export function findXss(text: string, level: GuardLevel, mask = charMask(text)): XssFinding | undefined {
   const rank = LEVEL_RANK[level];
+  // Script URLs need a scheme; tabs and newlines may split it (`java\tscript:`).
+  const schemes =
+    (mask & C.COLON) !== 0 && (mentionsScheme(text) || (mask & (C.TAB | C.NEWLINE | C.CONTROL)) !== 0);
+  const code = (mask & (C.PAREN | C.BACKTICK | C.EQUALS)) !== 0;
   return (
-    findInMarkup(text, rank, 0) ??
+    ((mask & C.ANGLE) !== 0 ? findInMarkup(text, rank, 0) : undefined) ??
     (text.indexOf('\u00bc') !== -1 ? findInMarkup(stripHighBit(text), rank, 0) : undefined) ??
-    scriptUrlValue(text, rank) ??
-    embeddedScriptUrl(text) ??
-    attributeBreakout(text, rank) ??
-    javascriptBreakout(text, rank) ??
-    (rank >= 1 ? templateExpression(text) : undefined)
+    (schemes ? scriptUrlValue(text, rank) : undefined) ??
+    (schemes ? embeddedScriptUrl(text) : undefined) ??
+    ((mask & C.EQUALS) !== 0 ? attributeBreakout(text, rank) : undefined) ??
+    (code && (mask & (C.QUOTE | C.BACKTICK | C.BRACE | C.PAREN)) !== 0
+      ? javascriptBreakout(text, rank)
+      : undefined) ??
+    (rank >= 1 && (mask & C.BRACE) !== 0 ? templateExpression(text) : undefined)
   );
+}
+
+const SCHEME_MENTION = /script:|data:|mocha:/i;
+
+function mentionsScheme(text: string): boolean {
+  return SCHEME_MENTION.test(text);
 }
