@@ -131,6 +131,12 @@ function hasExit(body: Node): boolean {
   return false;
 }
 
+/** acorn appends ` (line:column)` to its messages; the finding carries them separately. */
+function withoutPosition(message: string): string {
+  const open = message.lastIndexOf(' (');
+  return open !== -1 && message.endsWith(')') ? message.slice(0, open) : message;
+}
+
 /**
  * Checks user code statically and lists every finding (empty when the code is acceptable).
  *
@@ -167,7 +173,7 @@ export function analyzeCode(code: string, options: CodeSafetyOptions = {}): Code
       findings: [
         {
           rule: 'code.syntax-error',
-          message: `Code does not parse: ${(error as Error).message.replace(/\s*\(\d+:\d+\)$/, '')}`,
+          message: `Code does not parse: ${withoutPosition((error as Error).message)}`,
           line: loc?.line ?? 1,
           column: loc?.column ?? 0,
         },

@@ -200,6 +200,16 @@ function lastCompleteCharacter(sample: Uint8Array): number {
   return end;
 }
 
+/** Leading dots hide files; trailing dots and spaces are dropped by Windows. (A loop: `/[.\s]+$/` backtracks quadratically.) */
+function trimDotsAndSpaces(name: string): string {
+  let start = 0;
+  let end = name.length;
+  const trimmable = (c: number) => c === 46 || c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x3000;
+  while (start < end && trimmable(name.charCodeAt(start))) start++;
+  while (end > start && trimmable(name.charCodeAt(end - 1))) end--;
+  return name.slice(start, end);
+}
+
 const WINDOWS_RESERVED = /^(?:con|prn|aux|nul|com[0-9]|lpt[0-9])(?:\..*)?$/i;
 
 /**
@@ -232,10 +242,7 @@ export function sanitizeFilename(name: string, maxBytes = 200): string | undefin
     if ('<>:"|?*'.includes(ch)) continue;
     out += ch;
   }
-  out = out
-    .trim()
-    .replace(/^[.\s]+/, '')
-    .replace(/[.\s]+$/, '');
+  out = trimDotsAndSpaces(out);
   if (out.length === 0) return undefined;
   if (WINDOWS_RESERVED.test(out)) out = `_${out}`;
   const encoder = new TextEncoder();
@@ -313,7 +320,11 @@ export async function validateUpload(
   }
 
   // What the bytes are: binary signatures first, then text formats browsers would render.
-  const binary = await fileTypeFromBuffer(file.data);
+  let binary = await fileTypeFromBuffer(file.data);
+  // file-type stops at "XML"; what matters is whether it is SVG or XHTML, which browsers run.
+  if (binary !== undefined && (binary.mime === 'application/xml' || binary.mime === 'text/xml')) {
+    binary = sniffText(file.data) ?? binary;
+  }
   const text = binary === undefined ? sniffText(file.data) : undefined;
   let sniffed: { mime: string; ext: string } | undefined = binary ?? text;
   if (sniffed === undefined && isPlainText(file.data)) {

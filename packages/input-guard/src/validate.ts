@@ -3,10 +3,11 @@
  * PlatMiddleware for the three bridges. Failures answer 400 `application/problem+json` listing
  * field paths and reason codes, never the submitted values.
  */
-import { createContextSlot, type HttpExchange, type PlatMiddleware } from '@plat/core';
+import { createContextSlot, type HttpExchange, type PlatMiddleware, toProblem } from '@plat/core';
 import * as v from 'valibot';
 import type { GuardIssue } from './actions';
 import { InputGuardError } from './errors';
+import { inputGuardErrorStatus } from './http-status';
 
 /** Any sync or async valibot schema. */
 export type AnySchema =
@@ -136,13 +137,15 @@ export function validateRequest(schemas: RequestSchemas, options: ValidateOption
       }
     }
     if (issues.length > 0) {
-      throw new InputGuardError(
+      const error = new InputGuardError(
         'VALIDATION_FAILED',
         `The request has ${issues.length} invalid field${issues.length === 1 ? '' : 's'}`,
-        {
-          details: { issues },
-        },
+        { details: { issues } },
       );
+      // Answered here rather than thrown: the bridges would name the request URL, query string
+      // and path values included, as the problem's `instance`; the route template says enough.
+      const { status, headers, body } = toProblem(error, inputGuardErrorStatus, exchange.route());
+      return { status, headers, body };
     }
     validatedSlot.set(output);
     (exchange.req as unknown as Record<symbol, unknown>)[VALIDATED] = output;

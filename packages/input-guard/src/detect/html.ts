@@ -133,8 +133,8 @@ export function scanHtml(text: string, limit = 1000): HtmlTag[] {
       const end = close === -1 ? n : close + (isComment ? 3 : 1);
       const content = text.slice(lt + (isComment ? 4 : 2), close === -1 ? n : close);
       tags.push({ name: isComment ? '!--' : '!', closing: false, attributes: [], start: lt, end, content });
-      // Markup after an unclosed comment would be commented out; still look at it.
-      pos = close === -1 ? lt + 4 : end;
+      // An unclosed comment runs to the end; its content is examined by the caller.
+      pos = end;
       continue;
     }
     if (c === 63 /* ? */) {

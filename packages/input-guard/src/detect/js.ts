@@ -45,6 +45,22 @@ function findActive(root: AnyNode, from: number, budget = 5000): AnyNode | undef
   return undefined;
 }
 
+const MAX_NESTING = 128;
+
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 40 || c === 91 || c === 123) {
+      if (++depth > max) max = depth;
+    } else if ((c === 41 || c === 93 || c === 125) && depth > 0) {
+      depth--;
+    }
+  }
+  return max;
+}
+
 /**
  * Parses `prefix + text + suffix` as a script; returns the span (in `text` offsets) of the first
  * active expression that starts inside `text`, `null` when it parses but does nothing, and
@@ -55,6 +71,8 @@ export function activeJavaScript(
   prefix = '',
   suffix = '',
 ): { start: number; end: number } | null | undefined {
+  // Deep nesting only makes the recursive parser slow (or overflow); no payload needs it.
+  if (nestingDepth(text) > MAX_NESTING) return undefined;
   let program: AnyNode;
   try {
     program = parse(prefix + text + suffix, {

@@ -165,25 +165,36 @@ function segmentEnd(text: string, from: number): number {
 }
 
 /** Text before a separator that an injection would leave there: nothing, quotes, one short value. */
-function injectionPrefix(text: string, at: number): 'empty' | 'glued' | 'word' | 'prose' {
+const PREFIX_WINDOW = 128;
+
+function injectionPrefix(
+  text: string,
+  at: number,
+  budget = PREFIX_WINDOW,
+): 'empty' | 'glued' | 'word' | 'prose' {
+  // Bounded walks keep this linear over many separators; a prefix that long is not "one value".
+  const floor = Math.max(-1, at - 1 - budget);
   let i = at - 1;
-  while (i >= 0 && isSpace(text.charCodeAt(i))) i--;
+  while (i > floor && isSpace(text.charCodeAt(i))) i--;
+  if (i === floor && floor >= 0) return 'prose';
   const spaced = i < at - 1;
   let start = i;
-  while (start >= 0 && !isSpace(text.charCodeAt(start)) && !isNewline(text.charCodeAt(start))) start--;
-  const token = text.slice(start + 1, i + 1);
+  while (start > floor && !isSpace(text.charCodeAt(start)) && !isNewline(text.charCodeAt(start))) start--;
+  if (start === floor && floor >= 0) return 'prose';
   let meaningful = false;
-  for (let k = 0; k < token.length; k++) {
-    const c = token.charCodeAt(k);
+  for (let k = start + 1; k <= i; k++) {
+    const c = text.charCodeAt(k);
     if (c !== 39 && c !== 34 && c !== 96 && c !== 41 && c !== 59 && c !== 124 && c !== 38) meaningful = true;
   }
   if (!meaningful) {
     // Only quotes, separators or a `)` so far: what came before them decides.
     if (start < 0) return 'empty';
-    return injectionPrefix(text, start + 1) === 'empty' ? 'empty' : 'prose';
+    const used = at - start;
+    return used < budget && injectionPrefix(text, start + 1, budget - used) === 'empty' ? 'empty' : 'prose';
   }
   for (let k = start; k >= 0; k--) {
     if (!isSpace(text.charCodeAt(k)) && !isNewline(text.charCodeAt(k))) return 'prose';
+    if (start - k > PREFIX_WINDOW) return 'prose';
   }
   return spaced ? 'word' : 'glued';
 }
@@ -209,7 +220,8 @@ function afterSeparator(text: string, rank: number): CommandFinding | undefined 
     }
     const { word, end } = readWord(text, j);
     if (!isCommand(word)) {
-      i += width - 1;
+      // Skip the run of separators just examined as one.
+      i = Math.max(i + width, j) - 1;
       continue;
     }
     const segEnd = segmentEnd(text, end);
