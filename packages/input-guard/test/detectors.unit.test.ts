@@ -23,6 +23,7 @@ describe('known hard cases pass at the default level', () => {
     'JavaScript: The Good Parts (2008)',
     'C++ and C# are languages',
     '1/2 cup of sugar, 0..9, wait... what?',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal template placeholder is the point
     'Hello {{user.name}}, your order ${orderId} shipped',
     'McDonald’s “Big Mac” — 100% beef',
     'Dazed and Confused (1993)',
@@ -118,6 +119,7 @@ describe('command injection', () => {
     ['`id`', 'command.substitution'],
     ['() { :;}; /bin/bash -c "id"', 'command.shellshock'],
     ['nc -lvvp 4444 -e /bin/sh', 'command.command-line'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a JS template
     ['a${IFS}b', 'command.expansion'],
     ["<?php system('id'); ?>", 'command.server-code'],
     ['%0Aid', 'command.separator'],
