@@ -5,6 +5,7 @@
  * good error messages; the hard boundary is `runSandboxed`.
  */
 import { parse } from 'acorn';
+import { InputGuardError } from './errors';
 import type { CodeFinding, CodeSafetyOptions, CodeSafetyResult } from './types';
 
 /** Host globals and capabilities user code must not name. */
@@ -276,4 +277,21 @@ export function analyzeCode(code: string, options: CodeSafetyOptions = {}): Code
   }
   findings.sort((a, b) => a.line - b.line || a.column - b.column);
   return { ok: findings.length === 0, findings };
+}
+
+/**
+ * Throws `UNSAFE_CODE` (400) when `analyzeCode` has findings; `details.findings` lists rule, line
+ * and column (never the code itself).
+ *
+ * @example
+ * ```ts
+ * assertSafeCode(node.config.code); // before saving a workflow
+ * ```
+ */
+export function assertSafeCode(code: string, options: CodeSafetyOptions = {}): void {
+  const { ok, findings } = analyzeCode(code, options);
+  if (ok) return;
+  throw new InputGuardError('UNSAFE_CODE', findings[0]!.message, {
+    details: { findings: findings.map(({ rule, line, column }) => ({ rule, line, column })) },
+  });
 }

@@ -9,7 +9,7 @@ export {
   noXss,
   safeText,
 } from './actions';
-export { analyzeCode } from './code-safety';
+export { analyzeCode, assertSafeCode } from './code-safety';
 export { InputGuardError, InputGuardErrorCode } from './errors';
 export { inputGuardErrorStatus } from './http-status';
 export { checkSafeText } from './safe-text';

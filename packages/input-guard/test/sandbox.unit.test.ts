@@ -109,3 +109,19 @@ describe('analyzeCode', () => {
     expect(result.findings[0]).toMatchObject({ rule: 'code.syntax-error', line: 1 });
   });
 });
+
+describe('assertSafeCode', () => {
+  it('throws UNSAFE_CODE with rules and positions, not the code', async () => {
+    const { assertSafeCode } = await import('../src');
+    expect(() => assertSafeCode('return input;')).not.toThrow();
+    try {
+      assertSafeCode('\nconst x = process.env;');
+      throw new Error('expected a refusal');
+    } catch (error) {
+      expect(isPlatError(error, 'UNSAFE_CODE')).toBe(true);
+      expect((error as { details: unknown }).details).toEqual({
+        findings: [{ rule: 'code.forbidden-global', line: 2, column: 10 }],
+      });
+    }
+  });
+});
