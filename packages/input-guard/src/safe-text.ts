@@ -2,6 +2,7 @@
  * Text rules beside the injection detectors: length limits, control characters, bidirectional
  * overrides (the "Trojan Source" trick) and malformed Unicode.
  */
+import { C, charMask } from './detect/chars';
 import { decodeViews } from './detect/decode';
 import { InputGuardError } from './errors';
 import { resolveDetectOptions, resolveKinds, scanViews } from './scan';
@@ -103,9 +104,14 @@ export function checkResolvedSafeText(value: string, options: ResolvedSafeTextOp
       reason: `The text is shorter than ${options.minLength} characters`,
     });
   }
-  const character = characterIssue(value, options);
-  if (character !== undefined) issues.push(character);
-  for (const threat of scanViews(decodeViews(value, options.maxDecodeRounds), options.kinds, options.level)) {
+  const views = decodeViews(value, options.maxDecodeRounds);
+  // Only control characters, line breaks and non-ASCII text can break the character rules.
+  const mask = views[0]!.text === value ? views[0]!.mask : charMask(value);
+  if ((mask & (C.CONTROL | C.NEWLINE | C.NON_ASCII)) !== 0) {
+    const character = characterIssue(value, options);
+    if (character !== undefined) issues.push(character);
+  }
+  for (const threat of scanViews(views, options.kinds, options.level)) {
     issues.push({ kind: threat.kind, rule: threat.rule, reason: threat.reason, span: threat.span });
   }
   return { ok: issues.length === 0, issues };
@@ -121,6 +127,12 @@ export function checkResolvedSafeText(value: string, options: ResolvedSafeTextOp
  * checkSafeText('<script>alert(1)</script>').issues[0]?.rule; // 'xss.script-element'
  * ```
  */
-export function checkSafeText(value: string, options: SafeTextOptions = {}): SafeTextResult {
-  return checkResolvedSafeText(value, resolveSafeTextOptions(options));
+export function checkSafeText(value: string, options?: SafeTextOptions): SafeTextResult {
+  return checkResolvedSafeText(value, options === undefined ? defaults() : resolveSafeTextOptions(options));
+}
+
+let resolvedDefaults: ResolvedSafeTextOptions | undefined;
+function defaults(): ResolvedSafeTextOptions {
+  resolvedDefaults ??= resolveSafeTextOptions({});
+  return resolvedDefaults;
 }

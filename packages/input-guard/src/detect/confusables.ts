@@ -41,29 +41,35 @@ const SLASH_LIKE: Readonly<Record<string, string>> = {
   '\ufe52': '.',
 };
 
-function fold(text: string, table: Readonly<Record<string, string>>): string {
-  let out: string | undefined;
+type FoldTable = ReadonlyMap<number, string>;
+
+function toTable(record: Readonly<Record<string, string>>): FoldTable {
+  return new Map(Object.entries(record).map(([from, to]) => [from.charCodeAt(0), to]));
+}
+
+const QUOTES = toTable(QUOTE_LIKE);
+const SLASHES = toTable(SLASH_LIKE);
+
+function fold(text: string, table: FoldTable): string {
+  let out = '';
+  let copied = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code < 0xb4) continue;
-    const replacement = table[text[i]!];
+    const replacement = table.get(code);
     if (replacement === undefined) continue;
-    out = (out ?? text.slice(0, i)) + replacement;
-    // Copy the run up to the next candidate lazily.
-    let j = i + 1;
-    while (j < text.length && (text.charCodeAt(j) < 0xb4 || table[text[j]!] === undefined)) j++;
-    out += text.slice(i + 1, j);
-    i = j - 1;
+    out += text.slice(copied, i) + replacement;
+    copied = i + 1;
   }
-  return out ?? text;
+  return copied === 0 ? text : out + text.slice(copied);
 }
 
 /** Typographic quotes, primes and dashes folded to `'`, `"` and `--`. */
 export function foldQuotes(text: string): string {
-  return fold(text, QUOTE_LIKE);
+  return fold(text, QUOTES);
 }
 
 /** Look-alike slashes, backslashes and dots folded to ASCII. */
 export function foldSlashes(text: string): string {
-  return fold(text, SLASH_LIKE);
+  return fold(text, SLASHES);
 }

@@ -137,8 +137,6 @@ const PREDICATE_WORDS = new Set([
   'BETWEEN',
 ]);
 
-/** Thrown (as a constant, no stack) when the text stops being SQL. */
-const FAIL = Symbol('not sql');
 const MAX_DEPTH = 48;
 /** Stray `)` a value may close: the application's own open parentheses. */
 const MAX_APP_PARENS = 4;
@@ -149,6 +147,8 @@ class SqlParser {
   private depth = 0;
   private openParensClosed = 0;
   private trailingComment: string | undefined;
+  failed = false;
+  snapshot: SqlFeatures | undefined;
   readonly f: SqlFeatures;
 
   constructor(private readonly lexer: SqlLexer) {
@@ -185,6 +185,10 @@ class SqlParser {
 
   /** Moves to the next significant token, noting comments on the way. */
   private read(): void {
+    if (this.failed) {
+      this.tok = { type: Tok.End, start: this.f.end, end: this.f.end, value: '' };
+      return;
+    }
     for (;;) {
       const t = this.lexer.next();
       if (t.type === Tok.Comment) {
@@ -219,18 +223,31 @@ class SqlParser {
   }
 
   expect(type: Tok, value?: string): void {
-    if (!this.is(type, value)) throw FAIL;
+    if (!this.is(type, value)) return this.fail();
     this.advance();
   }
 
   /** `)` where one is due; the end of the value also closes (the application supplies the rest). */
   close(): void {
     if (this.is(Tok.RParen)) this.advance();
-    else if (!this.is(Tok.End)) throw FAIL;
+    else if (!this.is(Tok.End)) return this.fail();
   }
 
   enter(): void {
-    if (++this.depth > MAX_DEPTH) throw FAIL;
+    if (++this.depth > MAX_DEPTH) this.fail();
+  }
+
+  /**
+   * The text stopped being SQL. Rather than throwing (a thrown value costs microseconds, and
+   * prose fails on nearly every value), the parser keeps the features seen so far and reads
+   * the end of input from now on, so every rule returns on its own.
+   */
+  fail(): void {
+    if (!this.failed) {
+      this.failed = true;
+      this.snapshot = { ...this.f, complete: false };
+    }
+    this.tok = { type: Tok.End, start: this.f.end, end: this.f.end, value: '' };
   }
 
   // ---- whole values --------------------------------------------------------------------------
@@ -296,7 +313,7 @@ class SqlParser {
         case Tok.End:
           return;
         case Tok.RParen:
-          if (++this.openParensClosed > MAX_APP_PARENS) throw FAIL;
+          if (++this.openParensClosed > MAX_APP_PARENS) return this.fail();
           this.f.parenClose = true;
           this.advance();
           this.parseBinaryRest(0);
@@ -331,15 +348,15 @@ class SqlParser {
         case Tok.Keyword:
           if (this.parseClause()) continue;
           this.parseBinaryRest(0);
-          if (this.tok === t) throw FAIL;
+          if (this.tok === t) return this.fail();
           continue;
         case Tok.Logic:
         case Tok.Operator:
           this.parseBinaryRest(0);
-          if (this.tok === t) throw FAIL;
+          if (this.tok === t) return this.fail();
           continue;
         default:
-          throw FAIL;
+          return this.fail();
       }
     }
   }
@@ -371,8 +388,12 @@ class SqlParser {
       // FOR UPDATE, FOR SHARE, FOR XML …, FOR JSON …
       this.advance();
       const next = this.tok.value;
-      if (!(next === 'UPDATE' || next === 'SHARE' || next === 'XML' || next === 'JSON' || next === 'BROWSE'))
-        throw FAIL;
+      if (
+        !(next === 'UPDATE' || next === 'SHARE' || next === 'XML' || next === 'JSON' || next === 'BROWSE')
+      ) {
+        this.fail();
+        return true;
+      }
       this.advance();
       this.skipLoose();
     } else {
@@ -408,14 +429,14 @@ class SqlParser {
 
   parseStatement(): void {
     const t = this.tok;
-    if (t.type !== Tok.Statement) throw FAIL;
+    if (t.type !== Tok.Statement) return this.fail();
     switch (t.value) {
       case 'SELECT':
         this.parseSelect();
         return;
       case 'WAITFOR':
         this.advance();
-        if (!this.is(Tok.Keyword, 'DELAY') && !this.is(Tok.Keyword, 'TIME')) throw FAIL;
+        if (!this.is(Tok.Keyword, 'DELAY') && !this.is(Tok.Keyword, 'TIME')) return this.fail();
         this.advance();
         this.parsePrimary();
         this.f.attackFunc = true;
@@ -434,7 +455,7 @@ class SqlParser {
       case 'RENAME':
         // DDL names what it acts on: DROP TABLE x, CREATE USER y…
         this.advance();
-        if (!SCHEMA_OBJECTS.has(this.tok.value)) throw FAIL;
+        if (!SCHEMA_OBJECTS.has(this.tok.value)) return this.fail();
         this.advance();
         this.skipLoose();
         return;
@@ -452,7 +473,7 @@ class SqlParser {
       case 'PREPARE':
       case 'COPY':
         this.advance();
-        if (!this.is(Tok.Keyword) && !this.is(Tok.Name) && !this.is(Tok.Statement)) throw FAIL;
+        if (!this.is(Tok.Keyword) && !this.is(Tok.Name) && !this.is(Tok.Statement)) return this.fail();
         this.advance();
         this.skipLoose();
         return;
@@ -479,7 +500,7 @@ class SqlParser {
       case 'CALL':
         this.advance();
         this.expect(Tok.Name);
-        if (!this.is(Tok.LParen) || this.tok.start !== this.prevEnd) throw FAIL;
+        if (!this.is(Tok.LParen) || this.tok.start !== this.prevEnd) return this.fail();
         this.skipLoose();
         return;
       case 'EXEC':
@@ -492,19 +513,19 @@ class SqlParser {
           }
         }
         if (!this.is(Tok.Name) && !this.is(Tok.Variable) && !this.is(Tok.LParen) && !this.is(Tok.String))
-          throw FAIL;
+          return this.fail();
         this.advance();
         this.skipLoose();
         return;
       case 'DECLARE':
       case 'SET':
         this.advance();
-        if (!this.is(Tok.Variable) && !this.is(Tok.Name)) throw FAIL;
+        if (!this.is(Tok.Variable) && !this.is(Tok.Name)) return this.fail();
         this.advance();
         this.skipLoose();
         return;
       default:
-        throw FAIL;
+        return this.fail();
     }
   }
 
@@ -515,7 +536,7 @@ class SqlParser {
       if (this.is(Tok.Semicolon) && depth === 0) return;
       if (this.is(Tok.LParen)) depth++;
       else if (this.is(Tok.RParen)) depth--;
-      else if (this.is(Tok.Unknown)) throw FAIL;
+      else if (this.is(Tok.Unknown)) return this.fail();
       this.advance();
     }
   }
@@ -560,7 +581,7 @@ class SqlParser {
     this.parseExpr();
     if (this.is(Tok.Keyword, 'AS')) {
       this.advance();
-      if (!this.is(Tok.Name) && !this.is(Tok.String)) throw FAIL;
+      if (!this.is(Tok.Name) && !this.is(Tok.String)) return this.fail();
       this.advance();
     } else if (this.is(Tok.Name) || this.is(Tok.String)) {
       this.advance();
@@ -620,12 +641,13 @@ class SqlParser {
   }
 
   private parseQualifiedName(): void {
-    if (!this.is(Tok.Name) && !this.is(Tok.Keyword, 'USER') && !this.is(Tok.Keyword, 'DATABASE')) throw FAIL;
+    if (!this.is(Tok.Name) && !this.is(Tok.Keyword, 'USER') && !this.is(Tok.Keyword, 'DATABASE'))
+      return this.fail();
     this.advance();
     while (this.is(Tok.Dot)) {
       this.advance();
       if (this.is(Tok.Operator, '*') || this.is(Tok.Name) || this.is(Tok.Keyword)) this.advance();
-      else throw FAIL;
+      else return this.fail();
     }
   }
 
@@ -691,7 +713,7 @@ class SqlParser {
     }
     if (this.is(Tok.Keyword, 'NOT')) this.advance();
     const word = this.tok.value;
-    if (!(this.tok.type === Tok.Keyword && PREDICATE_WORDS.has(word))) throw FAIL;
+    if (!(this.tok.type === Tok.Keyword && PREDICATE_WORDS.has(word))) return this.fail();
     this.advance();
     if (word === 'SOUNDS') this.expect(Tok.Keyword, 'LIKE');
     if (word === 'SIMILAR') this.expect(Tok.Keyword, 'TO');
@@ -793,18 +815,18 @@ class SqlParser {
           this.parseNameOrCall();
           return;
         }
-        throw FAIL;
+        return this.fail();
       case Tok.Statement:
         if (t.value === 'REPLACE' || t.value === 'INSERT' || t.value === 'TRUNCATE') {
           this.parseNameOrCall();
           return;
         }
-        throw FAIL;
+        return this.fail();
       case Tok.Name:
         this.parseNameOrCall();
         return;
       default:
-        throw FAIL;
+        return this.fail();
     }
   }
 
@@ -817,16 +839,16 @@ class SqlParser {
         this.advance();
         return;
       }
-      if (!this.is(Tok.Name) && !this.is(Tok.Keyword)) throw FAIL;
+      if (!this.is(Tok.Name) && !this.is(Tok.Keyword)) return this.fail();
       this.advance();
     }
     if (this.is(Tok.LParen)) {
       // `Word (1993)` is prose; SQL calls are written tight, except when the name says otherwise.
-      if (this.tok.start > this.prevEnd && !ATTACK_FUNCTIONS.has(first.value)) throw FAIL;
+      if (this.tok.start > this.prevEnd && !ATTACK_FUNCTIONS.has(first.value)) return this.fail();
       this.parseCallArgs(first.value);
       return;
     }
-    if (first.type !== Tok.Name && first.value !== 'USER' && first.value !== 'DATABASE') throw FAIL;
+    if (first.type !== Tok.Name && first.value !== 'USER' && first.value !== 'DATABASE') return this.fail();
     // Niladic functions: CURRENT_USER, SESSION_USER…
     if (first.end === this.prevEnd && ATTACK_FUNCTIONS.has(first.value) && first.value.includes('_')) {
       this.f.attackFunc = true;
@@ -858,7 +880,7 @@ class SqlParser {
         } else if (this.is(Tok.Keyword, 'AS')) {
           // CAST(x AS type(n))
           this.advance();
-          if (!this.is(Tok.Name) && !this.is(Tok.Keyword)) throw FAIL;
+          if (!this.is(Tok.Name) && !this.is(Tok.Keyword)) return this.fail();
           this.advance();
           if (this.is(Tok.LParen)) {
             this.advance();
@@ -898,7 +920,7 @@ class SqlParser {
       this.parseExpr();
     }
     if (this.is(Tok.Keyword, 'END')) this.advance();
-    else if (!this.is(Tok.End)) throw FAIL;
+    else if (!this.is(Tok.End)) return this.fail();
   }
 }
 
@@ -949,14 +971,9 @@ type SqlContext = 'bare' | "'" | '"';
 function analyse(text: string, context: SqlContext, options: LexerOptions): SqlFeatures | undefined {
   const lexerOptions: LexerOptions = context === 'bare' ? options : { ...options, quote: context };
   const parser = new SqlParser(new SqlLexer(text, lexerOptions));
-  try {
-    const parsed = context === 'bare' ? parser.parseBare() : parser.parseQuoted();
-    return parsed ? parser.f : undefined;
-  } catch (error) {
-    if (error !== FAIL) throw error;
-    parser.f.complete = false;
-    return parser.f;
-  }
+  const parsed = context === 'bare' ? parser.parseBare() : parser.parseQuoted();
+  if (parser.failed) return parser.snapshot;
+  return parsed ? parser.f : undefined;
 }
 
 /** A SQL finding before it becomes a public `Threat`. */
@@ -1083,6 +1100,9 @@ function startsWithProse(text: string): boolean {
   if (i === first || i - first > 30) return false;
   const firstWord = text.slice(first, i);
   if (SQL_WORD.test(firstWord)) return false;
+  // `Becton, Dickinson`: list punctuation after a word is still prose.
+  const p = text.charCodeAt(i);
+  if (p === 44 || p === 46 || p === 58 || p === 33 || p === 63) i++;
   const gap = i;
   while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
   if (i === gap) return false;
