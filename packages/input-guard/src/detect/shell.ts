@@ -49,6 +49,14 @@ function isWordChar(c: number): boolean {
 
 /** Reads the shell word starting at `from` (quotes removed, as the shell would). */
 function readWord(text: string, from: number): { word: string; end: number } {
+  // Most words have no quotes or escapes: find the end and slice.
+  let end = from;
+  while (end < text.length) {
+    const c = text.charCodeAt(end);
+    if (isMeta(c) || c === 39 || c === 34 || c === 92) break;
+    end++;
+  }
+  if (end >= text.length || isMeta(text.charCodeAt(end))) return { word: text.slice(from, end), end };
   let i = from;
   let word = '';
   while (i < text.length && !isMeta(text.charCodeAt(i))) {
@@ -380,10 +388,9 @@ function templateInjection(text: string, rank: number): CommandFinding | undefin
 
 /** `<?php …`, `<%= … %>`, `<!--#exec cmd=…-->`: code a server would run. */
 function serverCode(text: string): CommandFinding | undefined {
-  const lower = text.toLowerCase();
-  const php = lower.indexOf('<?');
+  const php = text.indexOf('<?');
   if (php !== -1) {
-    const after = lower.slice(php + 2, php + 6);
+    const after = text.slice(php + 2, php + 6).toLowerCase();
     if (after.startsWith('php') || after.startsWith('=') || isSpace(after.charCodeAt(0))) {
       return {
         rule: 'command.server-code',
@@ -393,9 +400,9 @@ function serverCode(text: string): CommandFinding | undefined {
       };
     }
   }
-  const ssi = lower.indexOf('<!--#');
+  const ssi = text.indexOf('<!--#');
   if (ssi !== -1) {
-    const directive = lower.slice(ssi + 5, ssi + 12);
+    const directive = text.slice(ssi + 5, ssi + 12).toLowerCase();
     if (
       directive.startsWith('exec') ||
       directive.startsWith('include') ||
@@ -411,13 +418,13 @@ function serverCode(text: string): CommandFinding | undefined {
       };
     }
   }
-  const asp = lower.indexOf('<%');
-  if (asp !== -1 && lower.indexOf('%>', asp + 2) !== -1) {
+  const asp = text.indexOf('<%');
+  if (asp !== -1 && text.indexOf('%>', asp + 2) !== -1) {
     return {
       rule: 'command.server-code',
       reason: 'Command injection: contains a server template code block',
       start: asp,
-      end: lower.indexOf('%>', asp + 2) + 2,
+      end: text.indexOf('%>', asp + 2) + 2,
     };
   }
   return undefined;
