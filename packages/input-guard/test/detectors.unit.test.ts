@@ -238,5 +238,5 @@ describe('fuzz', () => {
       threats += found.length;
     }
     expect(threats).toBeGreaterThan(0);
-  });
+  }, 600_000);
 });
