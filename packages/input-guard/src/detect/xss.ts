@@ -1,0 +1,523 @@
+/**
+ * Cross-site scripting by structure: markup that runs script (script-capable elements, event
+ * handler attributes, script URLs, CSS expressions), values that break out of an HTML attribute
+ * or a JavaScript string, and script URLs on their own. Plain markup such as
+ * `<a href="https://…">` or `I <3 you` is not reported.
+ */
+import type { GuardLevel } from '../types';
+import { C, charMask } from './chars';
+import { percentDecode } from './decode';
+import { type HtmlTag, isHtmlSpace, scanHtml } from './html';
+import { activeJavaScript } from './js';
+
+export interface XssFinding {
+  rule: string;
+  reason: string;
+  start: number;
+  end: number;
+}
+
+/** Elements that run or load active content whatever their attributes. */
+const SCRIPT_ELEMENTS = new Set([
+  'script',
+  'iframe',
+  'frame',
+  'frameset',
+  'object',
+  'embed',
+  'applet',
+  'portal',
+  'layer',
+  'ilayer',
+]);
+/** Elements that change how the rest of the page loads or is styled. */
+const PAGE_ELEMENTS = new Set(['base', 'meta', 'link', 'style', 'xml']);
+/** Elements that switch parser modes or bind behaviour; suspicious in text at `balanced`. */
+const SUSPICIOUS_ELEMENTS = new Set([
+  'svg',
+  'math',
+  'xml',
+  'import',
+  'form',
+  'isindex',
+  'template',
+  'noscript',
+  'xmp',
+  'plaintext',
+  'listing',
+  'noembed',
+  'noframes',
+  'textarea',
+  'title',
+  'xss',
+]);
+/** Raw-text elements whose end tag lets a value escape the context it was placed in. */
+const CONTEXT_END_TAGS = new Set(['script', 'style', 'title', 'textarea', 'noscript', 'xmp', 'iframe']);
+
+const SCRIPT_SCHEMES = ['javascript:', 'vbscript:', 'livescript:', 'mocha:'];
+const ACTIVE_DATA_TYPES = [
+  'data:text/html',
+  'data:image/svg',
+  'data:application/xhtml',
+  'data:text/xml',
+  'data:application/xml',
+  'data:text/javascript',
+  'data:application/javascript',
+  'data:application/x-',
+];
+
+const LEVEL_RANK: Readonly<Record<GuardLevel, number>> = { low: 0, balanced: 1, strict: 2 };
+
+/**
+ * What a URL parser sees: ASCII tab and newlines removed anywhere, leading C0 controls and spaces
+ * stripped, lower-cased. Character references are decoded by the caller's decoding rounds and by
+ * `decodeAttribute` for attribute values.
+ */
+function urlForm(value: string): string {
+  let out = '';
+  let leading = true;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 9 || c === 10 || c === 13 || c === 0) continue;
+    if (leading && (c <= 32 || c === 34 || c === 39 || c === 96 || c === 0xfeff || c === 0x200b)) continue;
+    leading = false;
+    out += value[i];
+  }
+  return out.toLowerCase();
+}
+
+function scriptSchemeIn(url: string): string | undefined {
+  for (const scheme of SCRIPT_SCHEMES) if (url.includes(scheme)) return scheme;
+  for (const type of ACTIVE_DATA_TYPES) if (url.startsWith(type)) return 'data:';
+  return undefined;
+}
+
+/** CSS escapes (`\6a`, `\0075 `), comments and whitespace removed; lower-cased. */
+export function cssForm(css: string): string {
+  let out = '';
+  let i = 0;
+  let quote = 0;
+  while (i < css.length) {
+    const c = css.charCodeAt(i);
+    // Comment markers inside a CSS string are text; escapes still apply there.
+    if (quote !== 0 ? c === quote : c === 34 || c === 39) {
+      quote = quote === 0 ? c : 0;
+      out += css[i];
+      i++;
+      continue;
+    }
+    if (quote === 0 && c === 47 && css.charCodeAt(i + 1) === 42) {
+      const close = css.indexOf('*/', i + 2);
+      i = close === -1 ? css.length : close + 2;
+      continue;
+    }
+    if (c === 92 /* \ */) {
+      let j = i + 1;
+      let value = 0;
+      while (j < css.length && j - i <= 6) {
+        const h = css.charCodeAt(j);
+        const d = h >= 48 && h <= 57 ? h - 48 : (h | 0x20) >= 97 && (h | 0x20) <= 102 ? (h | 0x20) - 87 : -1;
+        if (d < 0) break;
+        value = value * 16 + d;
+        j++;
+      }
+      if (j > i + 1) {
+        if (isHtmlSpace(css.charCodeAt(j))) j++;
+        out += value > 0 && value <= 0x10ffff ? String.fromCodePoint(value) : '';
+        i = j;
+        continue;
+      }
+      i++;
+      continue;
+    }
+    if (c <= 32 && quote === 0) {
+      i++;
+      continue;
+    }
+    out += css[i];
+    i++;
+  }
+  return out.toLowerCase();
+}
+
+function dangerousCss(css: string): string | undefined {
+  const form = cssForm(css);
+  if (form.includes('expression(')) return 'a CSS expression()';
+  if (form.includes('behavior:') || form.includes('-moz-binding')) return 'a CSS behaviour binding';
+  if (form.includes('@import')) return 'a CSS @import';
+  if (scriptSchemeIn(form) !== undefined) return 'a script URL in CSS';
+  return undefined;
+}
+
+function decodeAttribute(value: string): string {
+  // Browsers decode character references in attribute values before using them.
+  if (value.indexOf('&') === -1) return value;
+  let out = '';
+  let i = 0;
+  while (i < value.length) {
+    if (value.charCodeAt(i) === 38 && value.charCodeAt(i + 1) === 35) {
+      const hex = (value.charCodeAt(i + 2) | 0x20) === 120;
+      let j = i + (hex ? 3 : 2);
+      let cp = 0;
+      const first = j;
+      while (j < value.length && j - first < 8) {
+        const h = value.charCodeAt(j);
+        const d =
+          h >= 48 && h <= 57 ? h - 48 : hex && (h | 0x20) >= 97 && (h | 0x20) <= 102 ? (h | 0x20) - 87 : -1;
+        if (d < 0) break;
+        cp = cp * (hex ? 16 : 10) + d;
+        j++;
+      }
+      if (j > first) {
+        if (value.charCodeAt(j) === 59) j++;
+        out += cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : '\ufffd';
+        i = j;
+        continue;
+      }
+    }
+    out += value[i];
+    i++;
+  }
+  return out;
+}
+
+function isEventHandlerName(name: string): boolean {
+  if (name.length < 5 || !name.startsWith('on')) return false;
+  for (let i = 2; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 97 || c > 122) return false;
+  }
+  return true;
+}
+
+function tagFinding(raw: HtmlTag, rank: number, depth: number): XssFinding | undefined {
+  const at = (rule: string, reason: string): XssFinding => ({ rule, reason, start: raw.start, end: raw.end });
+  // `html:script` is a script element in XHTML.
+  const colon = raw.name.lastIndexOf(':');
+  const tag = colon === -1 ? raw : { ...raw, name: raw.name.slice(colon + 1) };
+  if (tag.name === '!--' || tag.name === '!') {
+    // Markup hidden in comments still reaches browsers through conditional comments and
+    // sanitiser/parser disagreements (`<!--<img src="--><img src=x onerror=…>`).
+    if (depth < 2 && tag.content !== undefined) {
+      const inner = findInMarkup(tag.content, rank, depth + 1);
+      if (inner !== undefined) return at('xss.hidden-markup', 'XSS: a comment hides active markup');
+    }
+    if (rank >= 1 && tag.content !== undefined && tag.content.trimStart().toLowerCase().startsWith('[if')) {
+      return at('xss.conditional-comment', 'XSS: contains an IE conditional comment');
+    }
+    return rank >= 2 ? at('xss.markup', 'XSS: contains HTML markup') : undefined;
+  }
+  if (tag.name.startsWith('?')) {
+    if (tag.name === '?php' || tag.name === '?') return undefined; // server code: the command detector
+    return rank >= 1
+      ? at('xss.processing-instruction', 'XSS: contains an XML processing instruction')
+      : undefined;
+  }
+  if (tag.closing) {
+    if (CONTEXT_END_TAGS.has(tag.name) && (tag.name === 'script' || rank >= 1)) {
+      return at('xss.context-breakout', `XSS: closes a <${tag.name}> element the value may be placed in`);
+    }
+    return rank >= 2 ? at('xss.markup', 'XSS: contains HTML markup') : undefined;
+  }
+  if (SCRIPT_ELEMENTS.has(tag.name)) return at('xss.script-element', `XSS: contains a <${tag.name}> element`);
+  for (const attribute of tag.attributes) {
+    if (
+      isEventHandlerName(attribute.name) ||
+      (rank >= 1 && attribute.name.startsWith('on') && attribute.name.length > 4)
+    ) {
+      return at('xss.event-handler', `XSS: has an ${attribute.name.slice(0, 24)} event handler attribute`);
+    }
+    if (attribute.value === undefined) continue;
+    const value = decodeAttribute(attribute.value);
+    if (value.startsWith('&{') && value.includes('}'))
+      return at('xss.script-entity', 'XSS: an attribute holds a JavaScript entity');
+    const scheme = scriptSchemeIn(urlForm(value));
+    if (scheme !== undefined) return at('xss.script-url', `XSS: an attribute holds a ${scheme} URL`);
+    if (attribute.name === 'style') {
+      const css = dangerousCss(value);
+      if (css !== undefined) return at('xss.css', `XSS: a style attribute holds ${css}`);
+    }
+    if (attribute.name === 'srcdoc' && depth < 2) {
+      const inner = findInMarkup(value, rank, depth + 1);
+      if (inner !== undefined) return at('xss.srcdoc', 'XSS: an iframe srcdoc holds active markup');
+    }
+  }
+  if (PAGE_ELEMENTS.has(tag.name)) {
+    if (tag.name === 'style' || tag.attributes.length > 0 || rank >= 1) {
+      return at('xss.page-element', `XSS: contains a <${tag.name}> element`);
+    }
+  }
+  if (rank >= 1 && SUSPICIOUS_ELEMENTS.has(tag.name))
+    return at('xss.suspicious-element', `XSS: contains a <${tag.name}> element`);
+  if (rank >= 2) return at('xss.markup', 'XSS: contains HTML markup');
+  return undefined;
+}
+
+function findInMarkup(text: string, rank: number, depth: number): XssFinding | undefined {
+  if (text.indexOf('<') === -1) return undefined;
+  const tags = scanHtml(text);
+  for (let i = 0; i < tags.length; i++) {
+    const tag = tags[i]!;
+    const finding = tagFinding(tag, rank, depth);
+    if (finding !== undefined) return finding;
+    // <style> content is CSS.
+    if (tag.name === 'style' && !tag.closing) {
+      const close = text.toLowerCase().indexOf('</style', tag.end);
+      const css = dangerousCss(text.slice(tag.end, close === -1 ? text.length : close));
+      if (css !== undefined)
+        return {
+          rule: 'xss.css',
+          reason: `XSS: a <style> element holds ${css}`,
+          start: tag.start,
+          end: tag.end,
+        };
+    }
+  }
+  return undefined;
+}
+
+/** `" onfocus=alert(1) x="`: a value that leaves an attribute value and adds an event handler. */
+function attributeBreakout(text: string, rank: number): XssFinding | undefined {
+  if (text.indexOf('=') === -1) return undefined;
+  const lower = text.toLowerCase();
+  let from = 0;
+  for (;;) {
+    const at = lower.indexOf('on', from);
+    if (at === -1) return undefined;
+    from = at + 2;
+    const before = at === 0 ? 32 : lower.charCodeAt(at - 1);
+    if (!(isHtmlSpace(before) || before === 47 || before === 34 || before === 39 || before === 96)) continue;
+    let i = at + 2;
+    while (i < lower.length && lower.charCodeAt(i) >= 97 && lower.charCodeAt(i) <= 122) i++;
+    if (i - at < 5) continue;
+    let j = i;
+    while (j < lower.length && isHtmlSpace(lower.charCodeAt(j))) j++;
+    if (lower.charCodeAt(j) !== 61 /* = */) continue;
+    j++;
+    while (j < lower.length && isHtmlSpace(lower.charCodeAt(j))) j++;
+    // The handler needs a body; at `low` it must look like code, not a word.
+    let k = j;
+    let code = false;
+    while (k < lower.length && !isHtmlSpace(lower.charCodeAt(k)) && lower.charCodeAt(k) !== 62) {
+      const c = lower.charCodeAt(k);
+      if (c === 40 || c === 96 || c === 61 || c === 58 || c === 46 || c === 59) code = true;
+      k++;
+    }
+    if (k === j) continue;
+    const quoted = lower.charCodeAt(j) === 34 || lower.charCodeAt(j) === 39;
+    if (code || quoted || rank >= 1) {
+      return {
+        rule: 'xss.attribute-breakout',
+        reason: `XSS: adds an ${text.slice(at, i).toLowerCase().slice(0, 24)} event handler attribute`,
+        start: at,
+        end: k,
+      };
+    }
+  }
+}
+
+/** The whole value is a script URL (`javascript:…`), for fields rendered as links. */
+function scriptUrlValue(text: string, rank: number): XssFinding | undefined {
+  const url = urlForm(text);
+  for (const scheme of SCRIPT_SCHEMES) {
+    if (!url.startsWith(scheme)) continue;
+    // The body of a javascript: URL is percent-decoded before it runs (`//%0aalert(1)`).
+    const js = activeJavaScript(percentDecode(url.slice(scheme.length)));
+    if (js || rank >= 1) {
+      return {
+        rule: 'xss.script-url',
+        reason: `XSS: the value is a ${scheme} URL`,
+        start: 0,
+        end: text.length,
+      };
+    }
+  }
+  for (const type of ACTIVE_DATA_TYPES) {
+    if (url.startsWith(type)) {
+      return {
+        rule: 'xss.script-url',
+        reason: 'XSS: the value is a data: URL with active content',
+        start: 0,
+        end: text.length,
+      };
+    }
+  }
+  return undefined;
+}
+
+function hasSpace(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (isHtmlSpace(text.charCodeAt(i))) return true;
+  return false;
+}
+
+/** Reads an identifier path (`a.b['c']`) and reports whether a call (`(` or a template) follows. */
+function callFollows(text: string, from: number): boolean {
+  let i = from;
+  while (i < text.length && text.charCodeAt(i) === 32) i++;
+  const start = i;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    const word = (c | 0x20) >= 97 && (c | 0x20) <= 122;
+    if (word || (c >= 48 && c <= 57) || c === 95 || c === 36 || c === 46) i++;
+    else break;
+  }
+  if (i === start) return false;
+  while (i < text.length && text.charCodeAt(i) === 32) i++;
+  return text.charCodeAt(i) === 40 || text.charCodeAt(i) === 96;
+}
+
+/** `…"javascript:alert(1)"…` inside other text (Flash `getURL`, broken markup, CDATA tricks). */
+function embeddedScriptUrl(text: string): XssFinding | undefined {
+  const lower = text.toLowerCase();
+  for (const scheme of SCRIPT_SCHEMES) {
+    let from = 0;
+    for (;;) {
+      const at = lower.indexOf(scheme, from);
+      if (at === -1) break;
+      from = at + scheme.length;
+      if (callFollows(lower, from)) {
+        return {
+          rule: 'xss.script-url',
+          reason: `XSS: contains a ${scheme} URL that calls a function`,
+          start: at,
+          end: from,
+        };
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * After the quote that closes the application's string, JavaScript goes on with an operator,
+ * punctuation, a line break, `in`/`instanceof`, or nothing. A word or a number there (`'She
+ * said'`, `O'Brien`) is a syntax error, so the parser is not even started.
+ */
+function jsMayContinue(text: string, quote: string): boolean {
+  let at = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\') i++;
+    else if (c === quote) {
+      at = i;
+      break;
+    }
+  }
+  if (at === -1) return false;
+  let i = at + 1;
+  while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+  if (i >= text.length) return false;
+  const c = text.charCodeAt(i);
+  if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) return true;
+  const letter = (c | 0x20) >= 97 && (c | 0x20) <= 122;
+  if (letter) return text.startsWith('in', i) || text.startsWith('instanceof', i);
+  if ((c >= 48 && c <= 57) || c === 39 || c === 34 || c === 95 || c === 36 || c > 127) return false;
+  return true;
+}
+
+/** `';alert(1)//`, `"-alert(1)-"`: a value that leaves a JavaScript string literal and runs code. */
+function javascriptBreakout(text: string, rank: number): XssFinding | undefined {
+  const hasCodeChar = text.indexOf('(') !== -1 || text.indexOf('`') !== -1 || text.indexOf('=') !== -1;
+  if (!hasCodeChar) return undefined;
+  for (const quote of ["'", '"', '`']) {
+    if (text.indexOf(quote) === -1 || !jsMayContinue(text, quote)) continue;
+    const js = activeJavaScript(text, `x=${quote}`, quote);
+    if (js) {
+      return {
+        rule: 'xss.js-breakout',
+        reason: 'XSS: the value leaves a JavaScript string and runs code',
+        start: js.start,
+        end: js.end,
+      };
+    }
+  }
+  // `}alert(1);{//`: leaving a block or an argument list instead of a string.
+  const first = text.trimStart().charCodeAt(0);
+  const opener = first === 125 ? '{' : first === 41 ? 'f(' : first === 93 ? '[' : undefined;
+  if (opener !== undefined) {
+    const js = activeJavaScript(text, opener, '\n}');
+    if (js)
+      return {
+        rule: 'xss.js-breakout',
+        reason: 'XSS: the value leaves a JavaScript block and runs code',
+        start: js.start,
+        end: js.end,
+      };
+  }
+  // Bare JavaScript (`alert(1)`) only when written like code: prose has spaces (`Psycho (1960)`).
+  if (rank >= 1 && text.indexOf('(') !== -1 && !hasSpace(text)) {
+    const js = activeJavaScript(text);
+    if (js)
+      return {
+        rule: 'xss.javascript',
+        reason: 'XSS: the value is JavaScript that runs code',
+        start: js.start,
+        end: js.end,
+      };
+  }
+  return undefined;
+}
+
+/** `{{constructor.constructor('alert(1)')()}}`: client-side template expressions (balanced+). */
+function templateExpression(text: string): XssFinding | undefined {
+  const open = text.indexOf('{{');
+  if (open === -1) return undefined;
+  const close = text.indexOf('}}', open + 2);
+  if (close === -1) return undefined;
+  const js = activeJavaScript(text.slice(open + 2, close), '(', ')');
+  return js
+    ? {
+        rule: 'xss.template-expression',
+        reason: 'XSS: a template expression runs code',
+        start: open,
+        end: close + 2,
+      }
+    : undefined;
+}
+
+/**
+ * Servers that read text as 7-bit US-ASCII drop the high bit, turning `¼script¾` into `<script>`.
+ * Only used when that would create a `<`.
+ */
+function stripHighBit(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    out += c >= 0x80 && c <= 0xff ? String.fromCharCode(c & 0x7f) : text[i];
+  }
+  return out;
+}
+
+/**
+ * Looks for cross-site scripting in one (already decoded) value.
+ *
+ * @example
+ * ```ts
+ * findXss('<svg/onload=alert(1)>', 'low')?.rule; // 'xss.event-handler'
+ * findXss('I <3 you', 'low'); // undefined
+ * ```
+ */
+export function findXss(text: string, level: GuardLevel, mask = charMask(text)): XssFinding | undefined {
+  const rank = LEVEL_RANK[level];
+  // Script URLs need a scheme; tabs and newlines may split it (`java\tscript:`).
+  const schemes =
+    (mask & C.COLON) !== 0 && (mentionsScheme(text) || (mask & (C.TAB | C.NEWLINE | C.CONTROL)) !== 0);
+  const code = (mask & (C.PAREN | C.BACKTICK | C.EQUALS)) !== 0;
+  return (
+    ((mask & C.ANGLE) !== 0 ? findInMarkup(text, rank, 0) : undefined) ??
+    (text.indexOf('\u00bc') !== -1 ? findInMarkup(stripHighBit(text), rank, 0) : undefined) ??
+    (schemes ? scriptUrlValue(text, rank) : undefined) ??
+    (schemes ? embeddedScriptUrl(text) : undefined) ??
+    ((mask & C.EQUALS) !== 0 ? attributeBreakout(text, rank) : undefined) ??
+    (code && (mask & (C.QUOTE | C.BACKTICK | C.BRACE | C.PAREN)) !== 0
+      ? javascriptBreakout(text, rank)
+      : undefined) ??
+    (rank >= 1 && (mask & C.BRACE) !== 0 ? templateExpression(text) : undefined)
+  );
+}
+
+const SCHEME_MENTION = /script:|data:|mocha:/i;
+
+function mentionsScheme(text: string): boolean {
+  return SCHEME_MENTION.test(text);
+}
