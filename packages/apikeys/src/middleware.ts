@@ -8,7 +8,6 @@ import {
   type HttpReply,
   type PlatMiddleware,
   type Principal,
-  redactApiKeys,
   setPrincipal,
   toProblem,
 } from '@plat/core';
@@ -60,12 +59,8 @@ export function rejectionReply(
   if (rejected?.missingScopes !== undefined) details.missingScopes = rejected.missingScopes;
   if (rejected?.retryAfterSeconds !== undefined) details.retryAfterSeconds = rejected.retryAfterSeconds;
   const error = new ApiKeyError(reason, MESSAGES[reason], Object.keys(details).length > 0 ? { details } : {});
-  // The request target could carry a key in its query string; the answer must not echo it.
-  const problem = toProblem(
-    error,
-    apiKeyErrorStatus,
-    exchange === undefined ? undefined : redactApiKeys(exchange.url),
-  );
+  // The path only: a query string could carry a key, and the answer must not echo it.
+  const problem = toProblem(error, apiKeyErrorStatus, exchange?.path);
   const headers: Record<string, string> = { ...problem.headers };
   if (problem.status === 401) {
     headers['www-authenticate'] =

@@ -38,7 +38,7 @@ export function runMiddleware(
   };
   const failed = (error: unknown): void => {
     if (proceeded) return; // downstream already owns the response; nothing sane left to send
-    if (isPlatError(error)) outcome.reply(problemReply(error, statusOf, exchange.url));
+    if (isPlatError(error)) outcome.reply(problemReply(error, statusOf, exchange.path));
     else outcome.fail(error);
   };
   let result: ReturnType<PlatMiddleware>;
@@ -53,7 +53,10 @@ export function runMiddleware(
   else settle(result);
 }
 
-/** The problem+json reply for an error. */
+/**
+ * The problem+json reply for an error. Pass the request path as `instance`, never the full URL: a
+ * query string may carry tokens or the very input that was refused.
+ */
 export function problemReply(
   error: unknown,
   statusOf: StatusResolver | undefined,
@@ -61,6 +64,12 @@ export function problemReply(
 ): HttpReply {
   const problem = toProblem(error, statusOf, instance);
   return { status: problem.status, headers: problem.headers, body: problem.body };
+}
+
+/** The path part of a request target (everything before `?`). */
+export function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
 }
 
 /** A reply ready to write: a string or bytes payload and complete headers. */
@@ -102,7 +111,7 @@ export async function runRoute(
       }
       return await handler(exchange);
     } catch (error) {
-      if (isPlatError(error)) return problemReply(error, statusOf, exchange.url);
+      if (isPlatError(error)) return problemReply(error, statusOf, exchange.path);
       throw error;
     }
   });

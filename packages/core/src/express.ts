@@ -3,7 +3,7 @@
  * Express handlers. Works with Express 4 and 5; imports Express types only.
  */
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
-import { encodeReply, problemReply, runMiddleware, runRoute } from './bridge';
+import { encodeReply, pathOf, problemReply, runMiddleware, runRoute } from './bridge';
 import { isPlatError } from './errors';
 import { exchangeFor, NodeExchange } from './exchange';
 import type { StatusResolver } from './problem';
@@ -25,9 +25,7 @@ class ExpressExchange extends NodeExchange {
     return this.request.originalUrl;
   }
   get path(): string {
-    const url = this.request.originalUrl;
-    const q = url.indexOf('?');
-    return q === -1 ? url : url.slice(0, q);
+    return pathOf(this.request.originalUrl);
   }
   get query(): Readonly<Record<string, unknown>> {
     return this.request.query as Record<string, unknown>;
@@ -94,7 +92,7 @@ export function expressRoutes(routes: readonly PlatRoute[], options: RoutesOptio
     try {
       match = table.match(req.method, req.path);
     } catch (error) {
-      send(res, problemReply(error, options.statusOf, exchange.url));
+      send(res, problemReply(error, options.statusOf, exchange.path));
       return;
     }
     if (match === undefined) {
@@ -124,6 +122,6 @@ export function expressErrorHandler(statusOf?: StatusResolver): ErrorRequestHand
       next(error);
       return;
     }
-    send(res, problemReply(error, statusOf, req.originalUrl));
+    send(res, problemReply(error, statusOf, pathOf(req.originalUrl)));
   };
 }

@@ -11,7 +11,7 @@ import type {
   FastifyRequest,
   HookHandlerDoneFunction,
 } from 'fastify';
-import { encodeReply, problemReply, runMiddleware, runRoute } from './bridge';
+import { encodeReply, pathOf, problemReply, runMiddleware, runRoute } from './bridge';
 import { isPlatError } from './errors';
 import { exchangeFor, NodeExchange } from './exchange';
 import type { StatusResolver } from './problem';
@@ -50,9 +50,7 @@ class FastifyExchange extends NodeExchange {
     return this.request.url;
   }
   get path(): string {
-    const url = this.request.url;
-    const q = url.indexOf('?');
-    return q === -1 ? url : url.slice(0, q);
+    return pathOf(this.request.url);
   }
   get query(): Readonly<Record<string, unknown>> {
     return (this.request.query ?? {}) as Record<string, unknown>;
@@ -204,7 +202,7 @@ export function fastifyErrorHandler(
   statusOf?: StatusResolver,
 ): (error: unknown, request: FastifyRequest, reply: FastifyReply) => FastifyReply | undefined {
   return (error, request, reply) => {
-    if (isPlatError(error)) return send(reply, problemReply(error, statusOf, request.url));
+    if (isPlatError(error)) return send(reply, problemReply(error, statusOf, pathOf(request.url)));
     // Rethrowing hands the error to the parent (or Fastify's default) error handler.
     throw error;
   };

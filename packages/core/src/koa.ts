@@ -112,7 +112,7 @@ export function koaRoutes(routes: readonly PlatRoute[], options: RoutesOptions =
     try {
       match = table.match(ctx.method, ctx.path);
     } catch (error) {
-      send(ctx, problemReply(error, options.statusOf, ctx.originalUrl));
+      send(ctx, problemReply(error, options.statusOf, ctx.path));
       return;
     }
     if (match === undefined) return next();
@@ -137,7 +137,7 @@ export function koaErrorHandler(statusOf?: StatusResolver): Middleware {
       await next();
     } catch (error) {
       if (!isPlatError(error) || ctx.headerSent) throw error;
-      send(ctx, problemReply(error, statusOf, ctx.originalUrl));
+      send(ctx, problemReply(error, statusOf, ctx.path));
     }
   };
 }
