@@ -1,0 +1,1 @@
+export function eventStoreRoutes(): never { throw new Error("todo"); }
