@@ -89,7 +89,8 @@ export function prepareEvents(
     if (typeof type !== 'string' || type.length === 0 || type.length > MAX_TYPE_LENGTH)
       fail(`type must be a non-empty string of at most ${MAX_TYPE_LENGTH} characters`);
     if (type.startsWith('$') && !allowSystemTypes) fail('types starting with "$" are reserved for the store');
-    if (!Number.isSafeInteger(schemaVersion) || schemaVersion < 1) fail('schemaVersion must be an integer ≥ 1');
+    if (!Number.isSafeInteger(schemaVersion) || schemaVersion < 1)
+      fail('schemaVersion must be an integer ≥ 1');
     let eventId: string;
     if (id === undefined) eventId = randomUUID();
     else if (typeof id === 'string' && UUID.test(id)) eventId = id.toLowerCase();
@@ -228,8 +229,14 @@ export async function appendSqlite(
 ): Promise<AppendAttempt | undefined> {
   const n = events.length;
   const rule = rules(expected);
-  const { rows: found } = await sql<{ version: number; deleted_at: number | null; archived_at: number | null }>`
-    select version, deleted_at, archived_at from ${sql.id(t.streams)} where stream_id = ${streamId}`.execute(trx);
+  const { rows: found } = await sql<{
+    version: number;
+    deleted_at: number | null;
+    archived_at: number | null;
+  }>`
+    select version, deleted_at, archived_at from ${sql.id(t.streams)} where stream_id = ${streamId}`.execute(
+    trx,
+  );
   const stream = found[0];
   const now = Date.now();
   let version: number;
@@ -267,7 +274,9 @@ export function isDuplicateEventId(error: unknown, t: TableNames): boolean {
   const { code, constraint, message } = error as { code?: unknown; constraint?: unknown; message?: unknown };
   if (code === '23505') return constraint === `${t.events}_event_id`;
   return (
-    code === 'SQLITE_CONSTRAINT_UNIQUE' && typeof message === 'string' && message.includes(`${t.events}.event_id`)
+    code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+    typeof message === 'string' &&
+    message.includes(`${t.events}.event_id`)
   );
 }
 
@@ -315,7 +324,9 @@ export async function diagnoseRefusal(
     );
   }
   const { rows } = await sql<{ version: string | number; deleted_at: unknown; archived_at: unknown }>`
-    select version, deleted_at, archived_at from ${sql.id(t.streams)} where stream_id = ${streamId}`.execute(db);
+    select version, deleted_at, archived_at from ${sql.id(t.streams)} where stream_id = ${streamId}`.execute(
+    db,
+  );
   const stream = rows[0];
   if (stream !== undefined && stream.deleted_at !== null) {
     throw new EventStoreError('STREAM_DELETED', `Stream ${streamId} was deleted`, { details: { streamId } });

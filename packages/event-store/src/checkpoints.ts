@@ -58,6 +58,8 @@ export class Checkpoints {
     await sql`insert into ${sql.id(this.t.checkpoints)} (name, cursor, revision, updated_at)
       values (${name}, ${cursor}, 1, ${this.#now()})
       on conflict (name) do update set cursor = excluded.cursor,
-        revision = ${sql.id(this.t.checkpoints)}.revision + 1, updated_at = excluded.updated_at`.execute(exec);
+        revision = ${sql.id(this.t.checkpoints)}.revision + 1, updated_at = excluded.updated_at`.execute(
+      exec,
+    );
   }
 }

@@ -25,7 +25,10 @@ export function parseCursor(value: string | undefined): LogCursor {
   return { transactionId: BigInt(match[1]!), position: BigInt(match[2]!) };
 }
 
-export function formatCursor(transactionId: bigint | string | number, position: bigint | string | number): string {
+export function formatCursor(
+  transactionId: bigint | string | number,
+  position: bigint | string | number,
+): string {
   return `${transactionId}:${position}`;
 }
 

@@ -6,7 +6,8 @@ import { createContextSlot, currentContext } from '@plat/core';
 import type { EventMetadata, RecordedEvent } from './types';
 
 /** The event a subscription handler is handling: events it appends are caused by it. */
-export const causingEvent = createContextSlot<Pick<RecordedEvent, 'id' | 'metadata'>>('event-store.causation');
+export const causingEvent =
+  createContextSlot<Pick<RecordedEvent, 'id' | 'metadata'>>('event-store.causation');
 
 interface SpanContextLike {
   traceId: string;

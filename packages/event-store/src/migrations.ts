@@ -150,7 +150,11 @@ class StaticProvider implements MigrationProvider {
 }
 
 /** A Kysely `Migrator` for the store's schema, with migration tables named after the prefix. */
-export function createMigrator(db: Kysely<unknown>, dialect: EventStoreDialect, tables: TableNames): Migrator {
+export function createMigrator(
+  db: Kysely<unknown>,
+  dialect: EventStoreDialect,
+  tables: TableNames,
+): Migrator {
   const migrations = dialect === 'postgres' ? postgresMigrations(tables) : sqliteMigrations(tables);
   return new Migrator({
     db,

@@ -80,7 +80,12 @@ function detectDialect(db: Kysely<unknown>): EventStoreDialect {
   );
 }
 
-function checkLimit(value: number | undefined, fallback: number, argument: string, max = MAX_READ_LIMIT): number {
+function checkLimit(
+  value: number | undefined,
+  fallback: number,
+  argument: string,
+  max = MAX_READ_LIMIT,
+): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 1 || value > max) {
     throw new EventStoreError('INVALID_ARGUMENT', `${argument} must be an integer from 1 to ${max}`, {
@@ -93,7 +98,9 @@ function checkLimit(value: number | undefined, fallback: number, argument: strin
 function checkVersionArg(value: number | undefined, argument: string): number | undefined {
   if (value === undefined) return undefined;
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new EventStoreError('INVALID_ARGUMENT', `${argument} must be an integer ≥ 0`, { details: { argument } });
+    throw new EventStoreError('INVALID_ARGUMENT', `${argument} must be an integer ≥ 0`, {
+      details: { argument },
+    });
   }
   return value;
 }
@@ -224,7 +231,12 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
         { details: { streamId, expectedVersion: expected, actualVersion: slice.version } },
       );
     }
-    return { streamId, nextExpectedVersion: slice.version, position: slice.events[0]?.position ?? 0, idempotent: false };
+    return {
+      streamId,
+      nextExpectedVersion: slice.version,
+      position: slice.events[0]?.position ?? 0,
+      idempotent: false,
+    };
   }
 
   async #appendPrepared(
@@ -251,7 +263,12 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
       if (written !== undefined) {
         if (this.#inTransaction === undefined) core.wakeups.committed();
         else this.#inTransaction.wrote = true;
-        return { streamId, nextExpectedVersion: written.version, position: written.position, idempotent: false };
+        return {
+          streamId,
+          nextExpectedVersion: written.version,
+          position: written.position,
+          idempotent: false,
+        };
       }
       let outcome: AppendResult | 'retry';
       try {
@@ -336,7 +353,8 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
     const backwards = options.backwards === true;
     const from = checkVersionArg(options.fromVersion, 'fromVersion');
     const to = checkVersionArg(options.toVersion, 'toVersion');
-    const maxCount = options.maxCount === undefined ? undefined : checkLimit(options.maxCount, 0, 'maxCount', 1e9);
+    const maxCount =
+      options.maxCount === undefined ? undefined : checkLimit(options.maxCount, 0, 'maxCount', 1e9);
     const { dialect, t } = this.#core;
     const low = backwards ? (to ?? 1) : (from ?? 1);
     const high = backwards ? (from ?? Number.MAX_SAFE_INTEGER) : (to ?? Number.MAX_SAFE_INTEGER);
@@ -363,7 +381,9 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
     const exists = streamState !== null;
     const deleted = streamState?.includes('D') === true;
     if (deleted && options.includeDeleted !== true) {
-      throw new EventStoreError('STREAM_DELETED', `Stream ${streamId} was deleted`, { details: { streamId } });
+      throw new EventStoreError('STREAM_DELETED', `Stream ${streamId} was deleted`, {
+        details: { streamId },
+      });
     }
     return {
       streamId,
@@ -436,7 +456,8 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
     const eventRows = (rows[0]?.event_id == null ? [] : rows) as EventRow[];
     if (!isSorted(eventRows)) eventRows.sort(byLogOrder);
     const events = toEvents(eventRows, dialect, this.#core.upcasters);
-    if (events.length === limit) return { events, next: events[events.length - 1]!.checkpoint, caughtUp: false };
+    if (events.length === limit)
+      return { events, next: events[events.length - 1]!.checkpoint, caughtUp: false };
     // Short page: everything below the bound has been read, filtered out or not.
     const horizon = dialect === 'postgres' ? formatCursor(bound, 0) : formatCursor(0, bound);
     const last = events.length > 0 ? events[events.length - 1]!.checkpoint : afterText;
@@ -677,7 +698,8 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
     if (query.actor !== undefined) filters.push(sql`and actor = ${query.actor}`);
     if (query.streamPrefix !== undefined && query.streamPrefix !== '')
       filters.push(sql`and stream_id like ${prefixPattern(query.streamPrefix)} escape '\\'`);
-    if (query.types !== undefined && query.types.length > 0) filters.push(sql`and type in ${inList(query.types)}`);
+    if (query.types !== undefined && query.types.length > 0)
+      filters.push(sql`and type in ${inList(query.types)}`);
     if (query.from !== undefined) filters.push(sql`and recorded_at >= ${time(query.from, 'from')}`);
     if (query.to !== undefined) filters.push(sql`and recorded_at < ${time(query.to, 'to')}`);
     if (query.cursor !== undefined) {
@@ -838,7 +860,10 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
   #startRunner(name: string, settings: RunnerSettings, deliver: Deliver): Subscription {
     for (const running of this.#core.subscriptions) {
       if (running.name === name) {
-        throw new EventStoreError('INVALID_OPTIONS', `Subscription ${name} is already running in this process`);
+        throw new EventStoreError(
+          'INVALID_OPTIONS',
+          `Subscription ${name} is already running in this process`,
+        );
       }
     }
     const runner = new SubscriptionRunner(this, name, settings, deliver);
@@ -896,7 +921,10 @@ export function createEventStore<DB>(options: EventStoreOptions<DB>): EventStore
   const db = options.db as unknown as Kysely<unknown>;
   const dialect = options.dialect ?? detectDialect(db);
   if (dialect !== 'postgres' && dialect !== 'sqlite') {
-    throw new EventStoreError('INVALID_OPTIONS', `dialect must be 'postgres' or 'sqlite', got "${String(dialect)}"`);
+    throw new EventStoreError(
+      'INVALID_OPTIONS',
+      `dialect must be 'postgres' or 'sqlite', got "${String(dialect)}"`,
+    );
   }
   const t = tableNames(options.tablePrefix ?? 'es_');
   const channel = dialect === 'postgres' ? (options.notifyChannel ?? `${t.prefix}events`) : undefined;

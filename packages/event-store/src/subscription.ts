@@ -23,7 +23,11 @@ export interface SubscriptionHost {
 }
 
 /** Delivers one batch and moves the checkpoint; returns the new revision, or undefined on conflict. */
-export type Deliver = (events: RecordedEvent[], next: string, revision: number) => Promise<number | undefined>;
+export type Deliver = (
+  events: RecordedEvent[],
+  next: string,
+  revision: number,
+) => Promise<number | undefined>;
 
 export interface RunnerSettings {
   from: string;
@@ -175,7 +179,8 @@ export class SubscriptionRunner implements Subscription {
       host.forget(this);
       this.#stopped = true;
       const reason =
-        failure ?? new EventStoreError('INVALID_ARGUMENT', `Subscription ${this.name} stopped before catching up`);
+        failure ??
+        new EventStoreError('INVALID_ARGUMENT', `Subscription ${this.name} stopped before catching up`);
       for (const waiter of this.#waiters.splice(0)) waiter.reject(reason);
     }
     if (failure !== undefined) throw failure;

@@ -334,10 +334,13 @@ export interface AuditPage {
   next: string | undefined;
 }
 
-/** A registered fold for the HTTP state endpoint. */
+/**
+ * A registered fold for the HTTP state endpoint. Methods (rather than function properties) so
+ * that definitions of different state types fit one registry.
+ */
 export interface AggregateDefinition<State = unknown> {
-  evolve: (state: State, event: RecordedEvent) => State;
-  initialState: () => State;
+  evolve(state: State, event: RecordedEvent): State;
+  initialState(): State;
   snapshot?: SnapshotOptions;
 }
 
@@ -348,7 +351,7 @@ export interface EventStoreRoutesOptions {
    * from `resolveAggregate`.
    * @default {}
    */
-  aggregates?: Readonly<Record<string, AggregateDefinition<never>>>;
+  aggregates?: Readonly<Record<string, AggregateDefinition>>;
   /**
    * Picks the aggregate for a stream id.
    * @default the part of the id before the first `-` (`cart-42` → `cart`)

@@ -13,8 +13,8 @@ export class UpcasterChain {
           `upcasters: fromSchemaVersion of "${upcaster.type}" must be an integer ≥ 1`,
         );
       }
-      let versions = this.#byType.get(upcaster.type);
-      if (versions === undefined) this.#byType.set(upcaster.type, (versions = new Map()));
+      const versions = this.#byType.get(upcaster.type) ?? new Map<number, Upcaster>();
+      this.#byType.set(upcaster.type, versions);
       if (versions.has(upcaster.fromSchemaVersion)) {
         throw new EventStoreError(
           'INVALID_OPTIONS',
