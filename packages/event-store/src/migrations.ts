@@ -149,18 +149,34 @@ class StaticProvider implements MigrationProvider {
   }
 }
 
-/** A Kysely `Migrator` for the store's schema, with migration tables named after the prefix. */
-export function createMigrator(
+/**
+ * A Kysely `Migrator` for the store's schema, with migration tables named after the prefix. On
+ * PostgreSQL the migration tables are pinned to the connection's current schema: Kysely looks them
+ * up across every schema otherwise, and another schema's tables of the same name would fool it.
+ *
+ * @example
+ * ```ts
+ * const migrator = await createMigrator(db, 'postgres', tableNames('es_'));
+ * console.log(await migrator.getMigrations());
+ * ```
+ */
+export async function createMigrator(
   db: Kysely<unknown>,
   dialect: EventStoreDialect,
   tables: TableNames,
-): Migrator {
+): Promise<Migrator> {
   const migrations = dialect === 'postgres' ? postgresMigrations(tables) : sqliteMigrations(tables);
+  let schema: string | undefined;
+  if (dialect === 'postgres') {
+    const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+    schema = rows[0]?.schema ?? undefined;
+  }
   return new Migrator({
     db,
     provider: new StaticProvider(migrations),
     migrationTableName: tables.migration,
     migrationLockTableName: tables.migrationLock,
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
 }
 
@@ -170,7 +186,15 @@ export async function migrateToLatest(
   dialect: EventStoreDialect,
   tables: TableNames,
 ): Promise<string[]> {
-  const { error, results } = await createMigrator(db, dialect, tables).migrateToLatest();
+  let outcome: Awaited<ReturnType<Migrator['migrateToLatest']>>;
+  try {
+    outcome = await (await createMigrator(db, dialect, tables)).migrateToLatest();
+  } catch (error) {
+    throw new EventStoreError('MIGRATION_FAILED', `Event store migration failed: ${String(error)}`, {
+      cause: error,
+    });
+  }
+  const { error, results } = outcome;
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new EventStoreError(
