@@ -145,13 +145,29 @@ function rules(expected: ExpectedVersion): { update: boolean; insert: boolean; e
 
 const bool = (value: boolean) => sql.raw(value ? 'true' : 'false');
 
+/** A 31-bit FNV-1a hash: the advisory-lock class of one store's streams (keyed by its table names). */
+export function lockClass(t: TableNames): number {
+  let hash = 0x811c9dc5;
+  for (const char of t.events) {
+    hash ^= char.charCodeAt(0);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 1) | 0;
+}
+
 /**
  * PostgreSQL: the whole append is one statement, so outside a transaction it is one round trip and
- * one implicit transaction. The UPDATE branch bumps an existing stream only if the expected-version
- * condition holds on the latest row version (PostgreSQL re-checks it after waiting for a concurrent
- * writer's row lock); the INSERT branch creates a missing stream (ON CONFLICT DO NOTHING when a
- * concurrent writer created it first). If neither branch produced a row, no event is inserted and
- * the caller diagnoses why. Events get consecutive versions from the new stream version.
+ * one implicit transaction.
+ *
+ * 1. A transaction-scoped advisory lock on the stream is taken first. It does not assign a
+ *    transaction id, so the id (assigned by the first write below) is always newer than that of
+ *    every earlier writer of the stream: a stream's versions then follow the global log's
+ *    transaction-id order.
+ * 2. The UPDATE bumps an existing stream if the expected-version condition holds; the INSERT
+ *    creates a missing one. If neither produced a row, no event is inserted and the caller
+ *    diagnoses why.
+ * 3. A transaction of the caller's that already wrote (so already has an id) is refused when a
+ *    newer transaction appended to the stream meanwhile (`last_transaction_id`), for the same reason.
  */
 export async function appendPostgres(
   db: Kysely<unknown>,
@@ -166,14 +182,18 @@ export async function appendPostgres(
   const streams = sql.id(t.streams);
   const exact = rule.exact === null ? sql`` : sql`and version = ${rule.exact}`;
   const ctes = sql`
-    with upd as (
-      update ${streams} set version = version + ${n}, updated_at = now()
-      where stream_id = ${streamId} and ${bool(rule.update)}
+    with lock as materialized (
+      select pg_advisory_xact_lock(${lockClass(t)}::int4, hashtext(${streamId}))
+    ), upd as (
+      update ${streams} set version = version + ${n}, updated_at = now(), last_transaction_id = pg_current_xact_id()
+      where stream_id = ${streamId} and ${bool(rule.update)} and (select count(*) from lock) = 1
         and deleted_at is null and archived_at is null ${exact}
+        and last_transaction_id <= coalesce(pg_current_xact_id_if_assigned(), '18446744073709551615'::xid8)
       returning version
     ), ins as (
       insert into ${streams} (stream_id, version)
-      select ${streamId}, ${n} where ${bool(rule.insert)} and not exists (select 1 from upd)
+      select ${streamId}, ${n}
+      where ${bool(rule.insert)} and (select count(*) from lock) = 1 and not exists (select 1 from upd)
       on conflict (stream_id) do nothing
       returning version
     ), s as (
@@ -323,10 +343,15 @@ export async function diagnoseRefusal(
       { details: { streamId, eventIds: existing.map((row) => row.event_id).slice(0, 20) } },
     );
   }
-  const { rows } = await sql<{ version: string | number; deleted_at: unknown; archived_at: unknown }>`
-    select version, deleted_at, archived_at from ${sql.id(t.streams)} where stream_id = ${streamId}`.execute(
-    db,
-  );
+  const newer =
+    dialect === 'postgres' ? sql`last_transaction_id > pg_current_xact_id_if_assigned()` : sql`null`;
+  const { rows } = await sql<{
+    version: string | number;
+    deleted_at: unknown;
+    archived_at: unknown;
+    newer: boolean | null;
+  }>`select version, deleted_at, archived_at, ${newer} as newer
+    from ${sql.id(t.streams)} where stream_id = ${streamId}`.execute(db);
   const stream = rows[0];
   if (stream !== undefined && stream.deleted_at !== null) {
     throw new EventStoreError('STREAM_DELETED', `Stream ${streamId} was deleted`, { details: { streamId } });
@@ -336,10 +361,21 @@ export async function diagnoseRefusal(
       details: { streamId },
     });
   }
-  if (expected === 'any') return 'retry';
   const actualVersion = stream === undefined ? 0 : Number(stream.version);
-  if (expected !== 'stream_exists' && rules(expected).exact === actualVersion && stream !== undefined) {
-    // A concurrent writer brought the stream to the expected version after our statement read it.
+  const rule = rules(expected);
+  const satisfied =
+    stream === undefined ? rule.insert : rule.update && (rule.exact === null || rule.exact === actualVersion);
+  if (satisfied) {
+    // The expected version holds now, so the statement lost a race: a concurrent writer created the
+    // stream first, or a newer transaction appended to it first. A fresh transaction can simply try
+    // again; a transaction of the caller's cannot become newer and must be retried as a whole.
+    if (stream?.newer === true) {
+      throw new EventStoreError(
+        'TRANSACTION_CONFLICT',
+        `A newer transaction appended to stream ${streamId} first; retry the whole transaction`,
+        { details: { streamId } },
+      );
+    }
     return 'retry';
   }
   throw new EventStoreError(

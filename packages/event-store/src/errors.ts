@@ -10,6 +10,11 @@ export const EventStoreErrorCode = {
   STREAM_DELETED: 'STREAM_DELETED',
   /** The stream was archived: it can be read but refuses appends. */
   STREAM_ARCHIVED: 'STREAM_ARCHIVED',
+  /**
+   * Inside `store.transaction()`: a newer transaction appended to the same stream first. Retry the
+   * whole transaction (PostgreSQL only; it keeps each stream's versions in global-log order).
+   */
+  TRANSACTION_CONFLICT: 'TRANSACTION_CONFLICT',
   /** An event id is already stored for a different event (another stream, or a partial retry). */
   DUPLICATE_EVENT_ID: 'DUPLICATE_EVENT_ID',
   /** An event to append is malformed (empty type, non-JSON data, id not a UUID). */

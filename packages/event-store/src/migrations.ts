@@ -8,6 +8,8 @@ import type { EventStoreDialect } from './types';
  * - `transaction_id` (xid8, PostgreSQL 13+) records which transaction wrote each event; the global
  *   log is read in (transaction_id, position) order and only below the oldest running transaction,
  *   which is what makes it gap-safe (see docs/event-store.md).
+ * - `last_transaction_id` on a stream is the transaction that last appended to it; an append is
+ *   only accepted from a transaction at least as new, so a stream's versions follow the log order.
  * - `recorded_at` gets a BRIN index: nearly free on insert for an append-only, time-ordered table.
  * - no foreign key from events to streams: the append statement maintains both in one statement,
  *   and a foreign key check per event row would cost throughput for nothing.
@@ -21,6 +23,7 @@ function postgresMigrations(t: TableNames): Record<string, Migration> {
           create table ${id(t.streams)} (
             stream_id text primary key,
             version bigint not null,
+            last_transaction_id xid8 not null default pg_current_xact_id(),
             created_at timestamptz not null default now(),
             updated_at timestamptz not null default now(),
             deleted_at timestamptz,

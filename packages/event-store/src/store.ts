@@ -169,6 +169,18 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
     return this.#exec as unknown as Kysely<DB>;
   }
 
+  /**
+   * The stored checkpoint of a subscription or projection, or undefined before its first run.
+   *
+   * @example
+   * ```ts
+   * const cursor = await store.checkpoint('emails'); // '812:40211'
+   * ```
+   */
+  async checkpoint(name: string): Promise<string | undefined> {
+    return (await this.#core.checkpoints.get(name))?.cursor;
+  }
+
   /** @internal */
   get checkpoints(): Checkpoints {
     return this.#core.checkpoints;
@@ -652,7 +664,15 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
       return result;
     };
     if (this.#inTransaction !== undefined) return body(this);
-    return this.transaction((view) => body(view));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.transaction((view) => body(view));
+      } catch (error) {
+        // Our own transaction lost to a newer one: a fresh transaction is newer still.
+        if (!(error instanceof EventStoreError && error.code === 'TRANSACTION_CONFLICT') || attempt >= 5)
+          throw error;
+      }
+    }
   }
 
   /**

@@ -221,8 +221,8 @@ export interface ListenPool {
 /** The part of a `pg` client used for LISTEN. */
 export interface ListenClient {
   query(text: string): Promise<unknown>;
-  on(event: 'notification', listener: (message: { channel: string; payload?: string }) => void): unknown;
-  on(event: 'error', listener: (error: Error) => void): unknown;
+  /** `notification` listeners get `{ channel, payload }`, `error` listeners an `Error`. */
+  on(event: 'notification' | 'error', listener: (value: never) => void): unknown;
   removeAllListeners(event?: string): unknown;
   release(error?: Error | boolean): void;
 }

@@ -78,10 +78,10 @@ export class Wakeups {
     this.#listenStarting ??= (async () => {
       try {
         const client = await this.listenPool!.connect();
-        client.on('notification', (message) => {
+        client.on('notification', (message: { channel: string }) => {
           if (message.channel === this.channel) this.#wakeLocal();
         });
-        client.on('error', (error) => {
+        client.on('error', (error: Error) => {
           client.removeAllListeners();
           client.release(error);
           if (this.#listenClient === client) this.#listenClient = undefined;
