@@ -2,11 +2,11 @@
  * Appending: validation, the one-statement PostgreSQL append, the SQLite append, and the diagnosis
  * that turns a refused append into an idempotent success or a precise error.
  */
-import { randomUUID } from 'node:crypto';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { EventStoreError } from './errors';
 import type { TableNames } from './tables';
 import type { AppendResult, EventInput, EventMetadata, EventStoreDialect, ExpectedVersion } from './types';
+import { uuidv7 } from './uuid';
 
 /** An event validated and serialised, ready for the database. */
 export interface PreparedEvent {
@@ -92,7 +92,7 @@ export function prepareEvents(
     if (!Number.isSafeInteger(schemaVersion) || schemaVersion < 1)
       fail('schemaVersion must be an integer ≥ 1');
     let eventId: string;
-    if (id === undefined) eventId = randomUUID();
+    if (id === undefined) eventId = uuidv7();
     else if (typeof id === 'string' && UUID.test(id)) eventId = id.toLowerCase();
     else eventId = fail('id must be a UUID');
     if (seen.has(eventId)) fail(`id ${eventId} appears twice in one append`);
@@ -143,31 +143,12 @@ function rules(expected: ExpectedVersion): { update: boolean; insert: boolean; e
   return { update: true, insert: false, exact: expected };
 }
 
-const bool = (value: boolean) => sql.raw(value ? 'true' : 'false');
-
-/** A 31-bit FNV-1a hash: the advisory-lock class of one store's streams (keyed by its table names). */
-export function lockClass(t: TableNames): number {
-  let hash = 0x811c9dc5;
-  for (const char of t.events) {
-    hash ^= char.charCodeAt(0);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 1) | 0;
-}
-
 /**
- * PostgreSQL: the whole append is one statement, so outside a transaction it is one round trip and
- * one implicit transaction.
- *
- * 1. A transaction-scoped advisory lock on the stream is taken first. It does not assign a
- *    transaction id, so the id (assigned by the first write below) is always newer than that of
- *    every earlier writer of the stream: a stream's versions then follow the global log's
- *    transaction-id order.
- * 2. The UPDATE bumps an existing stream if the expected-version condition holds; the INSERT
- *    creates a missing one. If neither produced a row, no event is inserted and the caller
- *    diagnoses why.
- * 3. A transaction of the caller's that already wrote (so already has an id) is refused when a
- *    newer transaction appended to the stream meanwhile (`last_transaction_id`), for the same reason.
+ * PostgreSQL: one call of the `<prefix>append` function the migration creates (see
+ * migrations.ts for how it keeps streams in log order). A function rather than an ad-hoc statement
+ * because PL/pgSQL caches the plans of its statements: the append is parsed and planned once per
+ * connection instead of on every call. Outside a transaction it is one round trip and one implicit
+ * transaction. No row back means the expected version (or the stream's state) refused it.
  */
 export async function appendPostgres(
   db: Kysely<unknown>,
@@ -177,61 +158,29 @@ export async function appendPostgres(
   expected: ExpectedVersion,
   returnRows: boolean,
 ): Promise<AppendAttempt | undefined> {
-  const n = events.length;
   const rule = rules(expected);
-  const streams = sql.id(t.streams);
-  const exact = rule.exact === null ? sql`` : sql`and version = ${rule.exact}`;
-  const ctes = sql`
-    with lock as materialized (
-      select pg_advisory_xact_lock(${lockClass(t)}::int4, hashtext(${streamId}))
-    ), upd as (
-      update ${streams} set version = version + ${n}, updated_at = now(), last_transaction_id = pg_current_xact_id()
-      where stream_id = ${streamId} and ${bool(rule.update)} and (select count(*) from lock) = 1
-        and deleted_at is null and archived_at is null ${exact}
-        and last_transaction_id <= coalesce(pg_current_xact_id_if_assigned(), '18446744073709551615'::xid8)
-      returning version
-    ), ins as (
-      insert into ${streams} (stream_id, version)
-      select ${streamId}, ${n}
-      where ${bool(rule.insert)} and (select count(*) from lock) = 1 and not exists (select 1 from upd)
-      on conflict (stream_id) do nothing
-      returning version
-    ), s as (
-      select version from upd union all select version from ins
-    ), e as (
-      insert into ${sql.id(t.events)} (stream_id, version, event_id, type, schema_version, data, metadata, actor)
-      select ${streamId}, s.version - ${n} + i.ord, i.event_id, i.type, i.schema_version, i.data::jsonb, i.metadata::jsonb, i.actor
-      from s, unnest(
-        ${events.map((e) => e.id)}::uuid[], ${events.map((e) => e.type)}::text[],
-        ${events.map((e) => e.schemaVersion)}::int[], ${events.map((e) => e.dataJson)}::text[],
-        ${events.map((e) => e.metadataJson)}::text[], ${events.map((e) => e.actor)}::text[]
-      ) with ordinality as i(event_id, type, schema_version, data, metadata, actor, ord)
-      order by i.ord
-      returning position, transaction_id, recorded_at
-    )`;
-  if (!returnRows) {
-    const { rows } = await sql<{ version: string | null; position: string | null }>`${ctes}
-      select (select version from s) as version, (select max(position) from e) as position`.execute(db);
-    const row = rows[0];
-    if (row?.version == null || row.position == null) return undefined;
-    return { version: Number(row.version), position: Number(row.position), rows: undefined };
-  }
   const { rows } = await sql<{
     version: string | null;
     position: string | null;
     tx: string | null;
     recorded_at: Date | null;
-  }>`${ctes}
-    select (select version from s) as version, e.position, e.transaction_id::text as tx, e.recorded_at
-    from (select 1) one left join e on true order by e.position`.execute(db);
-  const first = rows[0];
-  if (first?.version == null || first.position == null) return undefined;
-  const written = rows.map((r) => ({
-    position: Number(r.position),
-    transactionId: r.tx ?? '0',
-    recordedAt: r.recorded_at ?? new Date(),
-  }));
-  return { version: Number(first.version), position: written[written.length - 1]!.position, rows: written };
+  }>`select version, position, tx::text as tx, recorded_at from ${sql.id(`${t.prefix}append`)}(
+      ${streamId}, ${rule.update}, ${rule.insert}, ${rule.exact}::bigint,
+      ${events.map((e) => e.id)}::uuid[], ${events.map((e) => e.type)}::text[],
+      ${events.map((e) => e.schemaVersion)}::int[], ${events.map((e) => e.dataJson)}::text[],
+      ${events.map((e) => e.metadataJson)}::text[], ${events.map((e) => e.actor)}::text[], ${returnRows})`.execute(
+    db,
+  );
+  const last = rows[rows.length - 1];
+  if (last?.version == null || last.position == null) return undefined;
+  const written = returnRows
+    ? rows.map((r) => ({
+        position: Number(r.position),
+        transactionId: r.tx ?? '0',
+        recordedAt: r.recorded_at ?? new Date(),
+      }))
+    : undefined;
+  return { version: Number(last.version), position: Number(last.position), rows: written };
 }
 
 const SQLITE_CHUNK = 500;

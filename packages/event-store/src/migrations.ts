@@ -1,6 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { EventStoreError } from './errors';
-import type { TableNames } from './tables';
+import { lockClass, type TableNames } from './tables';
 import type { EventStoreDialect } from './types';
 
 /**
@@ -54,6 +54,7 @@ function postgresMigrations(t: TableNames): Record<string, Migration> {
         await sql`create index ${id(`${t.events}_recorded_at`)} on ${id(t.events)} using brin (recorded_at)`.execute(
           db,
         );
+        await sql.raw(appendFunction(t)).execute(db);
         await sql`
           create table ${id(t.snapshots)} (
             stream_id text not null,
@@ -72,12 +73,82 @@ function postgresMigrations(t: TableNames): Record<string, Migration> {
           )`.execute(db);
       },
       async down(db) {
+        await sql`drop function if exists ${id(`${t.prefix}append`)}`.execute(db);
         for (const table of [t.checkpoints, t.snapshots, t.events, t.streams]) {
           await sql`drop table if exists ${id(table)}`.execute(db);
         }
       },
     },
   };
+}
+
+/**
+ * The PostgreSQL append, as a function so its plans are cached per connection:
+ *
+ * 1. A transaction-scoped advisory lock on the stream comes first. It does not assign a
+ *    transaction id, so the id (assigned by the first write below) is newer than that of every
+ *    earlier writer of the stream, which held the lock until it committed: a stream's versions
+ *    follow the global log's transaction-id order.
+ * 2. The UPDATE bumps an existing stream when the expected-version rule allows it; otherwise the
+ *    INSERT creates a missing one (ON CONFLICT DO NOTHING). A transaction that already had an id
+ *    (it wrote before, inside `store.transaction()`) is refused when a newer transaction appended
+ *    to the stream meanwhile (`last_transaction_id`), for the same ordering reason.
+ * 3. Refused: no rows. Otherwise the events get consecutive versions; the result is the last
+ *    event's version and position, or every event's position when asked (inline projections).
+ */
+function appendFunction(t: TableNames): string {
+  const q = (name: string) => `"${name}"`;
+  return `
+    create function ${q(`${t.prefix}append`)}(
+      p_stream text, p_update boolean, p_insert boolean, p_exact bigint,
+      p_ids uuid[], p_types text[], p_schema_versions int[], p_data text[], p_metadata text[], p_actors text[],
+      p_rows boolean
+    ) returns table (version bigint, "position" bigint, tx xid8, recorded_at timestamptz)
+    language plpgsql as $fn$
+    #variable_conflict use_column
+    declare
+      v_count int := cardinality(p_ids);
+      v_version bigint;
+    begin
+      perform pg_advisory_xact_lock(${lockClass(t)}, hashtext(p_stream));
+      if p_update then
+        update ${q(t.streams)} s
+          set version = s.version + v_count, updated_at = now(), last_transaction_id = pg_current_xact_id()
+          where s.stream_id = p_stream and s.deleted_at is null and s.archived_at is null
+            and (p_exact is null or s.version = p_exact)
+            and s.last_transaction_id <= coalesce(pg_current_xact_id_if_assigned(), '18446744073709551615'::xid8)
+          returning s.version into v_version;
+      end if;
+      if v_version is null and p_insert then
+        insert into ${q(t.streams)} (stream_id, version) values (p_stream, v_count)
+          on conflict (stream_id) do nothing
+          returning ${q(t.streams)}.version into v_version;
+      end if;
+      if v_version is null then
+        return;
+      end if;
+      if p_rows then
+        return query
+          insert into ${q(t.events)} as e (stream_id, version, event_id, type, schema_version, data, metadata, actor)
+          select p_stream, v_version - v_count + i.ord, i.event_id, i.type, i.schema_version, i.data::jsonb, i.metadata::jsonb, i.actor
+          from unnest(p_ids, p_types, p_schema_versions, p_data, p_metadata, p_actors)
+            with ordinality as i(event_id, type, schema_version, data, metadata, actor, ord)
+          order by i.ord
+          returning e.version, e.position, e.transaction_id, e.recorded_at;
+      else
+        return query
+          with inserted as (
+            insert into ${q(t.events)} as e (stream_id, version, event_id, type, schema_version, data, metadata, actor)
+            select p_stream, v_version - v_count + i.ord, i.event_id, i.type, i.schema_version, i.data::jsonb, i.metadata::jsonb, i.actor
+            from unnest(p_ids, p_types, p_schema_versions, p_data, p_metadata, p_actors)
+              with ordinality as i(event_id, type, schema_version, data, metadata, actor, ord)
+            order by i.ord
+            returning e.position
+          )
+          select v_version, max(inserted.position), null::xid8, null::timestamptz from inserted;
+      end if;
+    end
+    $fn$`;
 }
 
 /**

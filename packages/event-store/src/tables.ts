@@ -39,3 +39,21 @@ export function tableNames(prefix: string): TableNames {
     migrationLock: `${prefix}migration_lock`,
   };
 }
+
+/**
+ * The advisory-lock class of one store's streams: a 31-bit FNV-1a hash of its events table name,
+ * so two stores in one database (or other users of two-key advisory locks) rarely share locks.
+ *
+ * @example
+ * ```ts
+ * lockClass(tableNames('es_')); // the same number on every start
+ * ```
+ */
+export function lockClass(t: TableNames): number {
+  let hash = 0x811c9dc5;
+  for (const char of t.events) {
+    hash ^= char.charCodeAt(0);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 1) | 0;
+}

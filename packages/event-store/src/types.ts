@@ -41,7 +41,7 @@ export interface EventInput<Type extends string = string, Data = unknown> {
   data: Data;
   /**
    * A UUID identifying the event. Appending an event id that is already stored is idempotent.
-   * @default a new random UUID
+   * @default a new UUID v7 (time-ordered)
    */
   id?: string;
   /** Extra metadata, merged over the metadata taken from the request context. */

@@ -2,11 +2,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Context, type ContextManager, context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { runWithContext } from '@plat/core';
 import { EventStoreError, EventStoreErrorCode } from '../src';
-import { checkExpectedVersion, lockClass, prepareEvents } from '../src/append';
+import { checkExpectedVersion, prepareEvents } from '../src/append';
 import { compareCursors, formatCursor, parseCursor } from '../src/cursor';
 import { eventStoreErrorStatus } from '../src/http-status';
 import { causingEvent, contextMetadata, loadTraceApi } from '../src/metadata';
-import { tableNames } from '../src/tables';
+import { lockClass, tableNames } from '../src/tables';
 import type { RecordedEvent } from '../src/types';
 import { UpcasterChain } from '../src/upcasting';
 
@@ -208,5 +208,18 @@ describe('tables and statuses', () => {
     for (const code of Object.values(EventStoreErrorCode)) {
       expect(eventStoreErrorStatus(new EventStoreError(code, 'x'))).toBeGreaterThanOrEqual(400);
     }
+  });
+});
+
+describe('generated event ids', () => {
+  it('are UUID v7, time-ordered and unique', async () => {
+    const { uuidv7 } = await import('../src/uuid');
+    const ids = Array.from({ length: 2000 }, (_, i) => uuidv7(1_700_000_000_000 + Math.floor(i / 10)));
+    for (const id of ids)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids[0]!.slice(0, 13)).toBe('018bcfe5-6800');
+    const prefixes = ids.map((id) => id.slice(0, 13));
+    expect([...prefixes].sort()).toEqual(prefixes);
   });
 });
