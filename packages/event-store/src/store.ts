@@ -18,7 +18,7 @@ import { causingEvent, contextMetadata, loadTraceApi } from './metadata';
 import { migrateToLatest } from './migrations';
 import { type EventRow, eventColumns, toEvents } from './rows';
 import { type Deliver, type RunnerSettings, type SubscriptionHost, SubscriptionRunner } from './subscription';
-import { type TableNames, tableNames } from './tables';
+import { lockClass, type TableNames, tableNames } from './tables';
 import type {
   AggregateOptions,
   AggregateResult,
@@ -695,6 +695,29 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
       .execute((trx) => fn(new EventStore<DB>(this.#core, trx as Kysely<unknown>, flag)));
     if (flag.wrote) this.#core.wakeups.committed();
     return result;
+  }
+
+  /**
+   * Inside `transaction()`, on PostgreSQL: locks streams up front, in a fixed order, before the
+   * transaction writes anything. Its appends to them can then neither deadlock with nor lose to
+   * other writers (`TRANSACTION_CONFLICT`); they wait for them instead. Outside a transaction view,
+   * and on SQLite (one writer at a time), it does nothing.
+   *
+   * @example
+   * ```ts
+   * await store.transaction(async (tx) => {
+   *   await tx.lockStreams(['account-1', 'account-2']);
+   *   await tx.append('account-1', [debit]);
+   *   await tx.append('account-2', [credit]);
+   * });
+   * ```
+   */
+  async lockStreams(streamIds: readonly string[]): Promise<void> {
+    if (this.#inTransaction === undefined || this.#core.dialect !== 'postgres') return;
+    const ids = [...new Set(streamIds.map(checkStreamId))].sort();
+    if (ids.length === 0) return;
+    await sql`select pg_advisory_xact_lock(${lockClass(this.#core.t)}, hashtext(id))
+      from unnest(${ids}::text[]) with ordinality as s(id, n) order by n`.execute(this.#exec);
   }
 
   /**

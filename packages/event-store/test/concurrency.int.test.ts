@@ -108,7 +108,10 @@ describeWithPostgres('global log under 32 concurrent writers [postgres]', (pgdb)
             const split = second !== first && size > 1 ? Math.ceil(size / 2) : size;
             const rollback = rand() < 0.12;
             const linger = rand() < 0.15 ? 1 + Math.floor(rand() * 3) : 0;
+            // Half of them lock their streams up front (no conflicts possible), half do not.
+            const lockFirst = rand() < 0.5;
             await writers.transaction(async (tx) => {
+              if (lockFirst) await tx.lockStreams([first!, second!]);
               await tx.append(first!, events.slice(0, split));
               if (split < size) await tx.append(second!, events.slice(split));
               if (linger > 0) await sleep(linger);

@@ -520,6 +520,7 @@ describeWithDatabases<unknown>('event store conformance', (t) => {
       expect((await store.readStream(a)).exists).toBe(false);
       expect((await store.readStream(b)).exists).toBe(false);
       await store.transaction(async (tx) => {
+        await tx.lockStreams([b, a, a]);
         await tx.append(a, [{ type: 'Debited', data: 5 }], { expectedVersion: 'no_stream' });
         await tx.append(b, [{ type: 'Credited', data: 5 }], { expectedVersion: 'no_stream' });
       });
