@@ -223,3 +223,29 @@ describe('generated event ids', () => {
     expect([...prefixes].sort()).toEqual(prefixes);
   });
 });
+
+describe('database failures', () => {
+  it('surface as STORAGE_FAILED with the driver error as cause, without crashing', async () => {
+    const { freePort } = await import('@plat/testkit');
+    const { Kysely, PostgresDialect } = await import('kysely');
+    const pg = (await import('pg')).default;
+    const { createEventStore } = await import('../src');
+    const port = await freePort();
+    const db = new Kysely<unknown>({
+      dialect: new PostgresDialect({
+        pool: new pg.Pool({ host: '127.0.0.1', port, user: 'nobody', connectionTimeoutMillis: 2000 }),
+      }),
+    });
+    const store = createEventStore({ db });
+    try {
+      const error = await store.append('s-1', [{ type: 'A', data: 1 }]).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'STORAGE_FAILED' });
+      expect(String((error as Error).cause)).toMatch(/ECONNREFUSED|connect/);
+      await expect(store.readAll()).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+      await expect(store.migrate()).rejects.toMatchObject({ code: 'MIGRATION_FAILED' });
+    } finally {
+      await store.close();
+      await db.destroy();
+    }
+  });
+});
