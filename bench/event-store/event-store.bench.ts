@@ -230,7 +230,7 @@ async function gapCheck(
   const readLoop = (async () => {
     for (;;) {
       const finishing = stop;
-      const page = await reader.page(cursor, 100);
+      const page = await reader.page(cursor, 500);
       seen.push(...page.ids);
       cursor = page.next;
       if (page.done) {

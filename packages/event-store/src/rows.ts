@@ -16,10 +16,13 @@ export interface EventRow {
   recorded_at: Date | number | string;
 }
 
-/** The columns every event read selects, in the shape of `EventRow`. */
-export function eventColumns(dialect: EventStoreDialect): string {
+/**
+ * The columns an event read selects, in the shape of `EventRow`; stream reads leave out the
+ * stream id they already know (one string less to parse per row).
+ */
+export function eventColumns(dialect: EventStoreDialect, withStreamId = true): string {
   const tx = dialect === 'postgres' ? 'transaction_id::text' : 'transaction_id';
-  return `${tx} as tx, position, stream_id, version, event_id, type, schema_version, data, metadata, recorded_at`;
+  return `${tx} as tx, position, ${withStreamId ? 'stream_id, ' : ''}version, event_id, type, schema_version, data, metadata, recorded_at`;
 }
 
 /** Turns rows into events, parsing JSON on SQLite and applying upcasters. */

@@ -377,7 +377,7 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
     let rows: Array<EventRow & { stream_state: string | null }>;
     try {
       ({ rows } = await sql<EventRow & { stream_state: string | null }>`
-        select ${sql.raw(eventColumns(dialect))}, ${state} as stream_state
+        select ${sql.raw(eventColumns(dialect, false))}, ${state} as stream_state
         from ${sql.id(t.events)}
         where stream_id = ${streamId} and version >= ${low} and version <= ${high}
         order by version ${sql.raw(backwards ? 'desc' : 'asc')}
