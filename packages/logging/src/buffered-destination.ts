@@ -3,7 +3,7 @@
  * in large chunks by the thread pool, one write at a time, so the caller never waits for the disk
  * or a pipe. What is still buffered when the process ends is written synchronously then.
  */
-import { closeSync, mkdirSync, openSync, write, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, write, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isatty } from 'node:tty';
 import { LoggingError } from './errors';
@@ -25,6 +25,22 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 function sleepSync(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
+}
+
+/**
+ * Creates the missing folders of `dir` one by one. `mkdirSync(dir, { recursive: true })` never
+ * returns for some paths (under /proc, on Node 20), which would hang the service at start-up.
+ */
+function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  let current = dir;
+  while (!existsSync(current)) {
+    missing.push(current);
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const folder of missing.reverse()) mkdirSync(folder);
 }
 
 function isRetryable(error: unknown): boolean {
@@ -74,7 +90,7 @@ export class BufferedDestination {
       this.#ownsFd = false;
     } else if (typeof destination === 'string' && destination.length > 0) {
       try {
-        mkdirSync(dirname(destination), { recursive: true });
+        makeFolders(dirname(destination));
         this.fd = openSync(destination, 'a');
       } catch (cause) {
         throw new LoggingError('INVALID_OPTIONS', `destination: cannot open ${destination} for appending`, {

@@ -17,6 +17,7 @@ import { BufferedTransport, DIRECT_LOG } from './transports';
 import type { HttpLine, LogFields, Logger, LoggerOptions, LogLevel, LogMethod } from './types';
 
 const noop = (): void => {};
+const GUARDED = Symbol('@plat/logging.guarded');
 
 /** Lets the request logger write a line with a context and span captured earlier. */
 export const WRITE_WITH = Symbol('@plat/logging.writeWith');
@@ -59,8 +60,12 @@ class LoggerCore {
       levels: LEVEL_VALUES,
       level,
       format: { transform: (info) => this.#render(info as Info) as winston.Logform.TransformableInfo },
-      transports: [...transports],
     });
+    // Transports added now or later (`logger.winston.add`) are guarded, so one that throws in
+    // `log` cannot break winston's pipe for the others.
+    const add = this.winston.add.bind(this.winston);
+    this.winston.add = (transport: TransportStream) => add(this.#guard(transport));
+    for (const transport of transports) this.winston.add(transport);
     // winston re-emits transport errors on the logger, and an unhandled 'error' event would crash
     // the process. Winston stops writing to the failed transport; the others go on.
     this.winston.on('error', (error: unknown, transport?: object) => {
@@ -71,6 +76,28 @@ class LoggerCore {
         }),
       );
     });
+  }
+
+  #guard(transport: TransportStream): TransportStream {
+    const guarded = transport as TransportStream & { [GUARDED]?: true; [DIRECT_LOG]?: boolean };
+    if (guarded[GUARDED] === true || guarded[DIRECT_LOG] === true || typeof transport.log !== 'function')
+      return transport;
+    const log = transport.log;
+    const report = this.report;
+    guarded.log = function guardedLog(this: TransportStream, info: unknown, next: () => void) {
+      try {
+        return log.call(this, info, next);
+      } catch (cause) {
+        report(
+          transport,
+          new LoggingError('TRANSPORT_FAILED', `transport ${transport.constructor.name} failed`, { cause }),
+        );
+        next();
+        return undefined;
+      }
+    };
+    guarded[GUARDED] = true;
+    return transport;
   }
 
   setLevel(level: LogLevel): void {

@@ -312,8 +312,8 @@ describe('gcp format', () => {
   });
 
   it('puts the bare trace id in the payload without a project id, and marks unsampled spans', () => {
-    const { memory, logger } = setup({ format: 'gcp', gcpProjectId: undefined });
-    delete process.env.GOOGLE_CLOUD_PROJECT;
+    for (const name of ['GOOGLE_CLOUD_PROJECT', 'GCLOUD_PROJECT', 'GCP_PROJECT']) delete process.env[name];
+    const { memory, logger } = setup({ format: 'gcp' });
     const context = createRequestContext({ requestId: 'r-9' });
     writeWith(logger)('info', 'm', undefined, { context, span: { ...fakeSpan, traceFlags: 0 } });
     const record = only(memory);
