@@ -18,6 +18,20 @@ export function levelForStatus(status: number, response?: FinishedResponse): Log
   return 'info';
 }
 
+const CONTENT_LENGTH = /\r\ncontent-length:[ \t]*(\d+)/i;
+
+/**
+ * The response size. `FinishedResponse.bytes` comes from `getHeader('content-length')`, which is
+ * empty when a framework passes its headers straight to `writeHead` (Fastify does); the header
+ * block Node already wrote still says it.
+ */
+function bytesOf(exchange: HttpExchange, response: FinishedResponse): number | undefined {
+  if (response.bytes !== undefined) return response.bytes;
+  const written = (exchange.res as { _header?: unknown })._header;
+  const match = typeof written === 'string' ? CONTENT_LENGTH.exec(written) : null;
+  return match === null ? undefined : Number(match[1]);
+}
+
 function httpLine(exchange: HttpExchange, response: FinishedResponse): HttpLine {
   const version = exchange.req.httpVersion;
   return {
@@ -26,7 +40,7 @@ function httpLine(exchange: HttpExchange, response: FinishedResponse): HttpLine 
     path: exchange.path,
     status: response.status,
     durationMs: performance.now() - exchange.context.startTime,
-    bytes: response.bytes,
+    bytes: bytesOf(exchange, response),
     userAgent: exchange.header('user-agent'),
     remoteAddress: exchange.remoteAddress,
     protocol: typeof version === 'string' ? `HTTP/${version}` : undefined,
