@@ -20,16 +20,22 @@ interface OtelApi {
 let api: OtelApi | null | undefined;
 
 function loadApi(): OtelApi | null {
-  try {
-    // A synchronous, optional load that works from both builds: CJS has `require`; ESM makes one.
-    const load = typeof require === 'function' ? require : createRequire(import.meta.url);
-    const mod = load('@opentelemetry/api') as Partial<OtelApi>;
-    return typeof mod.trace?.getSpan === 'function' && typeof mod.context?.active === 'function'
-      ? (mod as OtelApi)
-      : null;
-  } catch {
-    return null;
+  const attempts = [
+    // CommonJS builds (and jest): the caller's own module system, so a registered API is found.
+    () => require('@opentelemetry/api') as Partial<OtelApi>,
+    // ES module builds, where bundlers turn the line above into a shim that throws.
+    () => createRequire(import.meta.url)('@opentelemetry/api') as Partial<OtelApi>,
+  ];
+  for (const attempt of attempts) {
+    try {
+      const mod = attempt();
+      if (typeof mod.trace?.getSpan === 'function' && typeof mod.context?.active === 'function')
+        return mod as OtelApi;
+    } catch {
+      // Not installed, or not loadable this way: try the next way, or go without trace ids.
+    }
   }
+  return null;
 }
 
 const INVALID_TRACE_ID = '00000000000000000000000000000000';

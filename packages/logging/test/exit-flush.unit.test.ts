@@ -113,6 +113,15 @@ describe('flushing on exit and crash (real child processes)', () => {
     expectAllLines(records(readFileSync(file, 'utf8')), 500);
   });
 
+  it('works without @opentelemetry/api installed', async () => {
+    const outcome = await run({ SCENARIO: 'natural', DESTINATION: 'stdout', LINES: '5', HIDE_OTEL: '1' });
+    expect(outcome.code).toBe(0);
+    expect(outcome.stderr).toBe('');
+    const lines = records(outcome.stdout);
+    expectAllLines(lines, 5);
+    expect(lines[0]).not.toHaveProperty('trace_id');
+  });
+
   it('flushes lines held for stdout when the process ends by itself', async () => {
     const outcome = await run({ SCENARIO: 'natural', DESTINATION: 'stdout', LINES: '50' });
     expect(outcome.code).toBe(0);
