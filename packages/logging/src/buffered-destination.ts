@@ -73,6 +73,7 @@ export class BufferedDestination {
   #flushRequested = false;
   #idleWaiters: Array<() => void> = [];
   #closed = false;
+  #closing: Promise<void> | undefined;
   #droppedLines = 0;
   #failedBytes = 0;
 
@@ -178,9 +179,17 @@ export class BufferedDestination {
     }
   }
 
-  /** Flushes, stops accepting lines, and closes a file this destination opened. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Flushes, stops accepting lines, and closes a file this destination opened. Calling it again
+   * (winston also closes transports it unpipes) returns the same promise: a descriptor is closed once,
+   * never a number the process has since given to another file.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     await this.flush();
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);

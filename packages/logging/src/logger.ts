@@ -38,6 +38,7 @@ class LoggerCore {
   readonly withTrace: boolean;
   readonly report: ReportFailure;
   closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(options: LoggerOptions) {
     const {
@@ -208,8 +209,12 @@ class LoggerCore {
     );
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     await this.flush();
     this.closed = true;
     unwatchUncaught(this);

@@ -146,6 +146,17 @@ describe('buffered transport', () => {
     await logger.close();
   });
 
+  it('closes once, however often it is asked (winston also closes the transports it unpipes)', async () => {
+    const transport = createBufferedTransport({ destination: join(dir, 'twice.log') });
+    const logger = createLogger({ transports: [transport], logUncaught: false });
+    logger.info('last words');
+    const closing = transport.close();
+    expect(transport.close()).toBe(closing);
+    expect(logger.close()).toBe(logger.close());
+    await closing;
+    expect(linesOf(join(dir, 'twice.log'))).toHaveLength(1);
+  });
+
   it('rejects destinations it cannot open or understand', () => {
     const aFile = join(dir, 'a-file');
     writeFileSync(aFile, '');
