@@ -3,7 +3,6 @@ export { LoggingError, LoggingErrorCode } from './errors';
 export { GCP_SEVERITY, LEVEL_VALUES } from './levels';
 export { createLogger } from './logger';
 export { levelForStatus, requestLogger } from './request-logger';
-export { isError } from './sanitize';
 export { ECS_VERSION } from './shapes';
 export { activeSpanIds, type SpanIds } from './trace-ids';
 export {

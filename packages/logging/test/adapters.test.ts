@@ -92,6 +92,10 @@ describe.each(frameworks)('request logging on $name', (fw) => {
         server.get('/healthz', (_req, res) => {
           res.json({ ok: true });
         });
+        server.get('/slow', async (_req, res) => {
+          await sleep(300);
+          if (!res.writableEnded) res.json({ late: true });
+        });
       },
       async fastify(server) {
         await server.register(fastifyPlugin(tracing));
@@ -100,6 +104,10 @@ describe.each(frameworks)('request logging on $name', (fw) => {
         server.get<{ Params: { id: string } }>('/items/:id', async (request) => loadItem(request.params.id));
         server.get('/fail', async (_request, reply) => reply.code(500).send({ error: 'broken' }));
         server.get('/healthz', async () => ({ ok: true }));
+        server.get('/slow', async () => {
+          await sleep(300);
+          return { late: true };
+        });
       },
       koa(server, router) {
         server.use(koaMiddleware(tracing));
@@ -115,6 +123,10 @@ describe.each(frameworks)('request logging on $name', (fw) => {
         router.get('/healthz', (ctx) => {
           ctx.body = { ok: true };
         });
+        router.get('/slow', async (ctx) => {
+          await sleep(300);
+          ctx.body = { late: true };
+        });
       },
     });
   });
@@ -124,8 +136,11 @@ describe.each(frameworks)('request logging on $name', (fw) => {
     exporter.reset();
   });
 
-  const get = (path: string, headers: Record<string, string> = {}) =>
-    fetch(`${app.url}${path}`, { headers: { 'user-agent': 'plat-test/1.0', ...headers } });
+  const get = (path: string, headers: Record<string, string> = {}, signal?: AbortSignal) =>
+    fetch(`${app.url}${path}`, {
+      headers: { 'user-agent': 'plat-test/1.0', ...headers },
+      ...(signal === undefined ? {} : { signal }),
+    });
 
   it('logs one line per request with route, status, duration, bytes, user agent, address, ids', async () => {
     const res = await get('/items/7', { 'x-request-id': `rid-${fw.name}`, 'x-user': 'alice', 'x-tag': 't1' });
@@ -197,6 +212,21 @@ describe.each(frameworks)('request logging on $name', (fw) => {
     await sleep(20);
     expect(requestLines().map((l) => l.http?.path)).toEqual(['/items/2']);
     expect(lines).toHaveLength(1);
+  });
+
+  it('logs a request the client abandoned as aborted, at warn', async () => {
+    const controller = new AbortController();
+    const pending = get('/slow', { 'x-request-id': `gone-${fw.name}` }, controller.signal);
+    await sleep(50);
+    controller.abort();
+    await expect(pending).rejects.toThrow();
+    const [line] = await waitForLines(1);
+    expect(line).toMatchObject({
+      level: 'warn',
+      request_id: `gone-${fw.name}`,
+      message: expect.stringMatching(/^GET \/slow aborted \(\d+\) /),
+      http: { route: '/slow', aborted: true },
+    });
   });
 
   it('keeps concurrent requests apart', async () => {
