@@ -70,6 +70,8 @@ export class BufferedDestination {
   #inflight: Buffer | undefined;
   #inflightOffset = 0;
   #timer: NodeJS.Timeout | undefined;
+  /** Set while an in-flight chunk waits to be retried (a full pipe), i.e. is not with the thread pool. */
+  #retry: NodeJS.Timeout | undefined;
   #flushRequested = false;
   #idleWaiters: Array<() => void> = [];
   #closed = false;
@@ -160,8 +162,17 @@ export class BufferedDestination {
    * thread pool, which Node completes before the process ends.
    */
   flushSync(): void {
-    if (this.#pending.length === 0) return;
-    const chunk = Buffer.from(this.#pending, 'utf8');
+    let rest: Buffer | undefined;
+    if (this.#retry !== undefined && this.#inflight !== undefined) {
+      // A chunk waiting for a full pipe to drain is ours to write, before what is buffered.
+      clearTimeout(this.#retry);
+      this.#retry = undefined;
+      rest = this.#inflight.subarray(this.#inflightOffset);
+      this.#inflight = undefined;
+    }
+    if (this.#pending.length === 0 && rest === undefined) return;
+    const text = Buffer.from(this.#pending, 'utf8');
+    const chunk = rest === undefined ? text : Buffer.concat([rest, text]);
     this.#pending = '';
     let offset = 0;
     const deadline = Date.now() + SYNC_RETRY_LIMIT_MS;
@@ -174,9 +185,11 @@ export class BufferedDestination {
           continue;
         }
         this.#failed(error, chunk.length - offset);
-        return;
+        break;
       }
     }
+    // Anyone awaiting flush() is answered when nothing is left with the thread pool.
+    if (this.#inflight === undefined) this.#next();
   }
 
   /**
@@ -233,7 +246,11 @@ export class BufferedDestination {
     if (error !== null) {
       if (isRetryable(error)) {
         // A full non-blocking pipe: try again shortly, keeping order.
-        setTimeout(() => this.#writeInflight(), 10).unref();
+        this.#retry = setTimeout(() => {
+          this.#retry = undefined;
+          this.#writeInflight();
+        }, 10);
+        this.#retry.unref();
         return;
       }
       this.#failed(error, chunk.length - this.#inflightOffset);

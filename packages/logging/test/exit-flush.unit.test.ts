@@ -19,6 +19,7 @@ interface Outcome {
 function run(
   env: Record<string, string>,
   onStderr?: (text: string, kill: () => void) => void,
+  readDelayMs = 0,
 ): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     // tsx as a loader rather than its CLI, so the child is the process itself (signals reach it).
@@ -32,6 +33,11 @@ function run(
     proc.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
     });
+    if (readDelayMs > 0) {
+      // A reader that falls behind: the pipe fills up and the child's writes have to wait.
+      proc.stdout.pause();
+      setTimeout(() => proc.stdout.resume(), readDelayMs);
+    }
     proc.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       onStderr?.(stderr, () => proc.kill('SIGTERM'));
@@ -111,6 +117,12 @@ describe('flushing on exit and crash (real child processes)', () => {
     });
     expect(outcome.signal).toBe('SIGTERM');
     expectAllLines(records(readFileSync(file, 'utf8')), 500);
+  });
+
+  it('writes everything to a pipe whose reader falls behind, on process.exit()', async () => {
+    const outcome = await run({ SCENARIO: 'exit', DESTINATION: 'stdout', LINES: '4000' }, undefined, 500);
+    expect(outcome.code).toBe(3);
+    expectAllLines(records(outcome.stdout), 4000);
   });
 
   it('works without @opentelemetry/api installed', async () => {
