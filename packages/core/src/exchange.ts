@@ -66,13 +66,16 @@ export abstract class NodeExchange implements HttpExchange {
       this.#finishListeners = listeners;
       // 'close' fires both after a complete response and after an abort; one listener serves all.
       this.res.once('close', () => {
-        const length = Number(this.res.getHeader('content-length'));
+        const length = Number(this.res.getHeader('content-length') ?? writtenContentLength(this.res));
         const finished: FinishedResponse = {
           status: this.res.statusCode,
           bytes: Number.isFinite(length) ? length : undefined,
           aborted: !this.res.writableFinished,
         };
-        for (const fn of listeners) {
+        // Last registered first, like middleware unwinding: inner middlewares (db-perf, apikeys)
+        // record what they did before an outer one (the request logger) writes its line.
+        for (let i = listeners.length - 1; i >= 0; i--) {
+          const fn = listeners[i]!;
           try {
             fn(finished);
           } catch {
@@ -83,6 +86,17 @@ export abstract class NodeExchange implements HttpExchange {
     }
     this.#finishListeners.push(listener);
   }
+}
+
+const CONTENT_LENGTH = /\r\ncontent-length:[ \t]*(\d+)/i;
+
+/**
+ * Content-Length from the header block Node already wrote. Frameworks that pass headers straight
+ * to `writeHead` (Fastify does) leave `getHeader` empty; Node keeps the block it sent in `_header`.
+ */
+function writtenContentLength(res: ServerResponse): string | undefined {
+  const written = (res as { _header?: unknown })._header;
+  return typeof written === 'string' ? CONTENT_LENGTH.exec(written)?.[1] : undefined;
 }
 
 /**

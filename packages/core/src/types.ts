@@ -89,7 +89,11 @@ export interface HttpExchange {
   setHeader(name: string, value: string): void;
   /** The response status as currently set. */
   status(): number;
-  /** Called once when the response has been sent or the connection closed. */
+  /**
+   * Called once when the response has been sent or the connection closed. Listeners run last
+   * registered first (like middleware unwinding), so a logger registered early sees what inner
+   * middlewares recorded in `context.annotations` on finish.
+   */
   onFinish(listener: (response: FinishedResponse) => void): void;
 }
 

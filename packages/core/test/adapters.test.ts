@@ -26,6 +26,10 @@ const authenticate: PlatMiddleware = async (ex) => {
     throw new PlatError('DENIED', 'Denied by policy', { details: { policy: 'p1' } });
   const user = ex.header('x-user');
   if (user !== undefined) setPrincipal({ id: user });
+  // Registered after `record`'s listener, so it runs before it (finish listeners unwind).
+  ex.onFinish(() => {
+    ex.context.annotations.authChecked = true;
+  });
   return undefined;
 };
 
@@ -39,10 +43,18 @@ interface Seen {
   route: string | undefined;
   finished: FinishedResponse;
   requestId: string;
+  annotations: Record<string, unknown>;
 }
 const seen: Seen[] = [];
 const record: PlatMiddleware = (ex) => {
-  ex.onFinish((finished) => seen.push({ route: ex.route(), finished, requestId: ex.context.requestId }));
+  ex.onFinish((finished) =>
+    seen.push({
+      route: ex.route(),
+      finished,
+      requestId: ex.context.requestId,
+      annotations: { ...ex.context.annotations },
+    }),
+  );
   return undefined;
 };
 
@@ -130,7 +142,9 @@ describe.each(frameworks)('core bridges on $name', (fw) => {
     const finish = await waitForFinish();
     expect(finish.route).toBe('/items/:id');
     expect(finish.requestId).toBe('rid-1');
-    expect(finish.finished).toMatchObject({ status: 200, aborted: false });
+    expect(finish.finished).toMatchObject({ status: 200, aborted: false, bytes: expect.any(Number) });
+    expect(finish.finished.bytes).toBeGreaterThan(10);
+    expect(finish.annotations).toEqual({ authChecked: true });
   });
 
   it('keeps both contexts through body parsing', async () => {

@@ -52,6 +52,8 @@ export function requestUnitOfWork(options: RequestUnitOfWorkOptions = {}): PlatM
     }
     exchange.onFinish(() => {
       const summary = unit.finish();
+      // The request summary the request log line includes (see annotateRequest in @plat/core).
+      if (summary.queries > 0) Object.assign(exchange.context.annotations, dbLogFields(summary));
       options.onSummary?.(summary, exchange);
     });
     return undefined;

@@ -18,20 +18,6 @@ export function levelForStatus(status: number, response?: FinishedResponse): Log
   return 'info';
 }
 
-const CONTENT_LENGTH = /\r\ncontent-length:[ \t]*(\d+)/i;
-
-/**
- * The response size. `FinishedResponse.bytes` comes from `getHeader('content-length')`, which is
- * empty when a framework passes its headers straight to `writeHead` (Fastify does); the header
- * block Node already wrote still says it.
- */
-function bytesOf(exchange: HttpExchange, response: FinishedResponse): number | undefined {
-  if (response.bytes !== undefined) return response.bytes;
-  const written = (exchange.res as { _header?: unknown })._header;
-  const match = typeof written === 'string' ? CONTENT_LENGTH.exec(written) : null;
-  return match === null ? undefined : Number(match[1]);
-}
-
 function httpLine(exchange: HttpExchange, response: FinishedResponse): HttpLine {
   const version = exchange.req.httpVersion;
   return {
@@ -40,7 +26,7 @@ function httpLine(exchange: HttpExchange, response: FinishedResponse): HttpLine 
     path: exchange.path,
     status: response.status,
     durationMs: performance.now() - exchange.context.startTime,
-    bytes: bytesOf(exchange, response),
+    bytes: response.bytes,
     userAgent: exchange.header('user-agent'),
     remoteAddress: exchange.remoteAddress,
     protocol: typeof version === 'string' ? `HTTP/${version}` : undefined,
@@ -76,7 +62,10 @@ export function requestLogger(options: RequestLoggingOptions): PlatMiddleware {
       if (skip?.(exchange, response)) return;
       const http = httpLine(exchange, response);
       const lineLevel = level(http.status, response);
-      const extra = fields?.(exchange);
+      // What inner middlewares recorded about this request (db-perf's query summary, say).
+      const annotations = exchange.context.annotations;
+      const own = fields?.(exchange);
+      const extra = Object.keys(annotations).length > 0 ? { ...annotations, ...own } : own;
       if (isPlatLogger(logger)) {
         logger[WRITE_WITH](lineLevel, requestMessage(http), extra, { context: exchange.context, span }, http);
       } else {
