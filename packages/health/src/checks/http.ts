@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { describeError } from '../describe-error';
 import { HealthError } from '../errors';
 import type { CheckOptions, HealthCheck, Threshold } from '../types';
 import { checkOptions, roundMs, statusAbove, validateThreshold } from './thresholds';
@@ -46,6 +47,19 @@ export function httpCheck(options: HttpCheckOptions): HealthCheck {
   const method = (options.method ?? 'GET').toUpperCase();
   const accepts = acceptor(options.expectedStatus);
   const safeUrl = `${url.origin}${url.pathname}`;
+  const headers = new Headers(options.headers);
+  if (url.username !== '' || url.password !== '') {
+    // fetch refuses URLs with credentials (and names them in its error): send them as Basic auth.
+    if (!headers.has('authorization')) {
+      const user = decodeURIComponent(url.username);
+      const password = decodeURIComponent(url.password);
+      headers.set('authorization', `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`);
+    }
+    url.username = '';
+    url.password = '';
+  }
+  const secrets = [url.href, url.search].filter((part) => part.length > 1);
+  const scrub = (text: string) => secrets.reduce((out, secret) => out.split(secret).join(safeUrl), text);
   const name = options.name ?? url.hostname.replace(/[^\w.-]/g, '_');
   return {
     componentType: 'component',
@@ -57,15 +71,10 @@ export function httpCheck(options: HttpCheckOptions): HealthCheck {
       const started = performance.now();
       let response: Response;
       try {
-        response = await fetch(url, {
-          method,
-          redirect: 'manual',
-          signal,
-          ...(options.headers === undefined ? {} : { headers: options.headers }),
-        });
+        response = await fetch(url, { method, redirect: 'manual', signal, headers });
       } catch (error) {
-        // fetch's own messages may include the full URL; report the safe one.
-        throw new Error(`${method} ${safeUrl} failed`, { cause: (error as Error).cause ?? error });
+        // fetch's own messages may include the full URL with its query string; report the safe one.
+        throw new Error(`${method} ${safeUrl} failed: ${scrub(describeError(error))}`);
       }
       // The body is not needed; cancelling it frees the connection for the pool.
       await response.body?.cancel().catch(() => {});
