@@ -20,7 +20,8 @@ export function describeError(error: unknown, depth = 0): string {
     return text ? `${text}: ${inner}` : inner;
   }
   // fetch says only "fetch failed"; the reason (ECONNREFUSED, a TLS error) is its cause.
-  if (text && typeof cause === 'object' && cause !== null) return `${text}: ${describeError(cause, depth + 1)}`;
+  if (text && typeof cause === 'object' && cause !== null)
+    return `${text}: ${describeError(cause, depth + 1)}`;
   if (text) return text;
   if (typeof code === 'string') return code;
   if (typeof name === 'string' && name !== '') return name;

@@ -318,14 +318,14 @@ class HealthRegistry implements Health {
   #startupReport(): HealthReport {
     const checks: Record<string, CheckResult[]> = {};
     let status: HealthStatus = 'pass';
-    const time = new Date().toISOString();
+    const now = new Date().toISOString();
     for (const task of this.#tasks.all()) {
       const result: CheckResult = {
         componentType: 'startupTask',
         observedValue: Math.round(task.durationMs),
         observedUnit: 'ms',
         status: task.state === 'done' ? 'pass' : task.state === 'failed' ? 'fail' : 'warn',
-        time,
+        time: task.settledAt ?? now,
       };
       if (task.state === 'pending') result.output = 'running';
       if (task.state === 'failed') result.output = describeError(task.error);

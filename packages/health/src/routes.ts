@@ -16,16 +16,19 @@ export const DEFAULT_PATHS = {
 
 const LEVELS: ReadonlySet<DetailLevel> = new Set(['full', 'status', 'none']);
 
-/** Rendered bodies per report and level: a cached report is serialised once, not per probe. */
-const rendered = new WeakMap<HealthReport, Partial<Record<DetailLevel, string>>>();
+/**
+ * Rendered bodies per report and level: a cached report is serialised once, not per probe. Bytes
+ * rather than strings, so no framework appends a charset to the content type or re-encodes it.
+ */
+const rendered = new WeakMap<HealthReport, Partial<Record<DetailLevel, Buffer>>>();
 
-function bodyOf(report: HealthReport, level: DetailLevel): string {
+function bodyOf(report: HealthReport, level: DetailLevel): Buffer {
   let bodies = rendered.get(report);
   if (bodies === undefined) {
     bodies = {};
     rendered.set(report, bodies);
   }
-  bodies[level] ??= renderReport(report, level);
+  bodies[level] ??= Buffer.from(renderReport(report, level));
   return bodies[level];
 }
 

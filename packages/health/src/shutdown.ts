@@ -43,8 +43,6 @@ interface Hook {
   timeoutMs: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
 export class ShutdownCoordinator {
   phase: ShutdownPhase = 'running';
   readonly #options: ResolvedShutdownOptions;
@@ -57,6 +55,8 @@ export class ShutdownCoordinator {
   #idleWaiters: Array<() => void> = [];
   #signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
   #running: Promise<ShutdownReport> | undefined;
+  /** Timers of the sequence, cleared by dispose() so a closed registry holds nothing open. */
+  readonly #timers = new Set<NodeJS.Timeout>();
 
   constructor(
     options: ResolvedShutdownOptions,
@@ -143,8 +143,10 @@ export class ShutdownCoordinator {
     return this.#running;
   }
 
-  /** Removes signal listeners and detaches from servers, without shutting anything down. */
+  /** Removes signal listeners and detaches from servers, without shutting anything down (a shutdown in progress is abandoned). */
   dispose(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
     for (const [signal, handler] of this.#signalHandlers) process.removeListener(signal, handler);
     this.#signalHandlers = [];
     for (const { server, listener } of this.#servers.splice(0)) server.removeListener('request', listener);
@@ -183,7 +185,7 @@ export class ShutdownCoordinator {
       delayMs: options.delayMs,
       inflightRequests: this.#inflight.size,
     });
-    await sleep(Math.min(options.delayMs, remaining()));
+    await this.#sleep(Math.min(options.delayMs, remaining()));
 
     this.#setPhase('stopping');
     const closing = this.#servers.map((attached) => stopAccepting(attached));
@@ -206,7 +208,10 @@ export class ShutdownCoordinator {
       else server.closeIdleConnections?.();
     }
     // Fastify's close() resolves after its onClose hooks; give it what is left of the drain window.
-    await Promise.race([Promise.allSettled(closing), sleep(Math.max(drainUntil - performance.now(), 50))]);
+    await Promise.race([
+      Promise.allSettled(closing),
+      this.#sleep(Math.max(drainUntil - performance.now(), 50)),
+    ]);
 
     const failedHooks: Array<{ name: string; error: string }> = [];
     for (const hook of this.#hooks) {
@@ -240,6 +245,19 @@ export class ShutdownCoordinator {
     return report;
   }
 
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(
+        () => {
+          this.#timers.delete(timer);
+          resolve();
+        },
+        Math.max(0, ms),
+      );
+      this.#timers.add(timer);
+    });
+  }
+
   #setPhase(phase: ShutdownPhase): void {
     this.phase = phase;
     this.#onPhase(phase);
@@ -265,9 +283,11 @@ export class ShutdownCoordinator {
       new Promise<boolean>((resolve) => this.#idleWaiters.push(() => resolve(true))),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), ms);
+        this.#timers.add(timer);
       }),
     ]);
     clearTimeout(timer);
+    if (timer !== undefined) this.#timers.delete(timer);
     return idle || this.#isIdle();
   }
 }

@@ -14,6 +14,8 @@ class Task implements StartupTask {
   readonly settled: Promise<StartupTaskState>;
   readonly #startedAt = performance.now();
   #endedAt: number | undefined;
+  /** ISO time the task settled: the `time` of its entry in startup answers. */
+  settledAt: string | undefined;
   #resolve!: (state: StartupTaskState) => void;
   #timer: NodeJS.Timeout | undefined;
   readonly #onSettle: (task: Task) => void;
@@ -59,6 +61,7 @@ class Task implements StartupTask {
     this.state = state;
     this.error = error;
     this.#endedAt = performance.now();
+    this.settledAt = new Date().toISOString();
     clearTimeout(this.#timer);
     this.#resolve(state);
     this.#onSettle(this);

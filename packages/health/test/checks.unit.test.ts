@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -27,7 +27,9 @@ afterEach(() => {
 });
 
 /** Runs one check through a registry (no cache) and returns its readiness entries. */
-async function run(check: HealthCheck): Promise<{ status: string; checks: Record<string, readonly CheckResult[]> }> {
+async function run(
+  check: HealthCheck,
+): Promise<{ status: string; checks: Record<string, readonly CheckResult[]> }> {
   const h = createHealth({ eventLoop: false, cache: false, logger: recordingLogger() });
   made.push(h);
   h.addCheck({ ...check, probes: ['readiness'], critical: true });
@@ -63,7 +65,9 @@ describe('httpCheck', () => {
   });
 
   it('passes on 2xx and reports the response time under name:responseTime', async () => {
-    const result = await run(httpCheck({ name: 'milvus', url: `${url}/healthz`, headers: { authorization: 'Bearer s3cret' } }));
+    const result = await run(
+      httpCheck({ name: 'milvus', url: `${url}/healthz`, headers: { authorization: 'Bearer s3cret' } }),
+    );
     expect(result.status).toBe('pass');
     expect(result.checks['milvus:responseTime']?.[0]).toMatchObject({
       componentId: `${url}/healthz`,
@@ -75,13 +79,18 @@ describe('httpCheck', () => {
 
   it('fails on an unexpected status, and accepts the statuses it is told to', async () => {
     const down = await run(httpCheck({ name: 'svc', url: `${url}/down` }));
-    expect(down.checks['svc:responseTime']?.[0]).toMatchObject({ status: 'fail', output: `GET ${url}/down answered 500` });
-    expect((await run(httpCheck({ name: 'svc', url: `${url}/down`, expectedStatus: [500, 503] }))).status).toBe('pass');
+    expect(down.checks['svc:responseTime']?.[0]).toMatchObject({
+      status: 'fail',
+      output: `GET ${url}/down answered 500`,
+    });
+    expect(
+      (await run(httpCheck({ name: 'svc', url: `${url}/down`, expectedStatus: [500, 503] }))).status,
+    ).toBe('pass');
     // Redirects are judged as they are, not followed.
     expect((await run(httpCheck({ name: 'svc', url: `${url}/moved` }))).status).toBe('fail');
-    expect((await run(httpCheck({ name: 'svc', url: `${url}/moved`, expectedStatus: (s) => s < 400 }))).status).toBe(
-      'pass',
-    );
+    expect(
+      (await run(httpCheck({ name: 'svc', url: `${url}/moved`, expectedStatus: (s) => s < 400 }))).status,
+    ).toBe('pass');
   });
 
   it('never reports credentials or the query string', async () => {
@@ -105,16 +114,26 @@ describe('httpCheck', () => {
 
   it('warns above a latency threshold and times out a slow dependency', async () => {
     const warned = await run(httpCheck({ name: 'svc', url: `${url}/slow`, latencyMs: { warn: 100 } }));
-    expect(warned.checks['svc:responseTime']?.[0]).toMatchObject({ status: 'warn', output: expect.stringMatching(/took/) });
+    expect(warned.checks['svc:responseTime']?.[0]).toMatchObject({
+      status: 'warn',
+      output: expect.stringMatching(/took/),
+    });
     const started = performance.now();
     const timedOut = await run(httpCheck({ name: 'svc', url: `${url}/slow`, timeoutMs: 100 }));
     expect(performance.now() - started).toBeLessThan(1000);
-    expect(timedOut.checks['svc:responseTime']?.[0]).toMatchObject({ status: 'fail', output: 'timed out after 100 ms' });
+    expect(timedOut.checks['svc:responseTime']?.[0]).toMatchObject({
+      status: 'fail',
+      output: 'timed out after 100 ms',
+    });
   });
 
   it('rejects URLs it cannot call', () => {
-    expect(() => httpCheck({ url: 'not a url' })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
-    expect(() => httpCheck({ url: 'file:///etc/passwd' })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+    expect(() => httpCheck({ url: 'not a url' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
+    expect(() => httpCheck({ url: 'file:///etc/passwd' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
   });
 });
 
@@ -170,7 +189,10 @@ describe('diskSpaceCheck', () => {
 
   it('warns and fails below its thresholds', async () => {
     const warned = await run(diskSpaceCheck({ path: dir, freePercent: { warn: 101 } }));
-    expect(warned.checks['disk:freePercent']?.[0]).toMatchObject({ status: 'warn', output: expect.stringMatching(/% free on/) });
+    expect(warned.checks['disk:freePercent']?.[0]).toMatchObject({
+      status: 'warn',
+      output: expect.stringMatching(/% free on/),
+    });
     const failed = await run(diskSpaceCheck({ path: dir, freeBytes: { fail: Number.MAX_SAFE_INTEGER } }));
     expect(failed.status).toBe('fail');
     expect(failed.checks['disk:free']?.[0]?.output).toMatch(/iB free on/);
@@ -178,7 +200,10 @@ describe('diskSpaceCheck', () => {
 
   it('fails for a path that does not exist', async () => {
     const result = await run(diskSpaceCheck({ path: join(dir, 'missing') }));
-    expect(result.checks['disk:free']?.[0]).toMatchObject({ status: 'fail', output: expect.stringMatching(/ENOENT/) });
+    expect(result.checks['disk:free']?.[0]).toMatchObject({
+      status: 'fail',
+      output: expect.stringMatching(/ENOENT/),
+    });
   });
 
   it('rejects thresholds that are not numbers', () => {
@@ -200,9 +225,15 @@ describe('memoryCheck', () => {
   it('warns and fails above its thresholds', async () => {
     const { rss } = process.memoryUsage();
     const failed = await run(memoryCheck({ rssBytes: { warn: 1, fail: Math.floor(rss / 2) } }));
-    expect(failed.checks['memory:rss']?.[0]).toMatchObject({ status: 'fail', output: expect.stringMatching(/^rss /) });
+    expect(failed.checks['memory:rss']?.[0]).toMatchObject({
+      status: 'fail',
+      output: expect.stringMatching(/^rss /),
+    });
     const warned = await run(memoryCheck({ heapUsedPercent: { warn: 0 } }));
-    expect(warned.checks['memory:heapUsed']?.[0]).toMatchObject({ status: 'warn', output: expect.stringMatching(/heap used/) });
+    expect(warned.checks['memory:heapUsed']?.[0]).toMatchObject({
+      status: 'warn',
+      output: expect.stringMatching(/heap used/),
+    });
     const percent = await run(memoryCheck({ rssPercent: { fail: 0 } }));
     expect(percent.checks['memory:rss']?.[0]?.status).toBe('fail');
   });
@@ -235,15 +266,22 @@ describe('eventLoopCheck', () => {
   it('is registered by createHealth unless turned off', async () => {
     const h = createHealth({ logger: recordingLogger() });
     made.push(h);
-    expect(Object.keys((await h.probe('liveness')).checks)).toEqual(['eventLoop:delay', 'eventLoop:utilization']);
+    expect(Object.keys((await h.probe('liveness')).checks)).toEqual([
+      'eventLoop:delay',
+      'eventLoop:utilization',
+    ]);
     const off = createHealth({ eventLoop: false, logger: recordingLogger() });
     made.push(off);
     expect((await off.probe('liveness')).checks).toEqual({});
   });
 
   it('rejects a bad resolution or window', () => {
-    expect(() => eventLoopCheck({ resolutionMs: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
-    expect(() => eventLoopCheck({ resolutionMs: 20, windowMs: 5 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+    expect(() => eventLoopCheck({ resolutionMs: 0 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
+    expect(() => eventLoopCheck({ resolutionMs: 20, windowMs: 5 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
   });
 });
 
@@ -255,8 +293,13 @@ describe('driver checks without a driver', () => {
 
   it('a disconnected redis client fails at once instead of queueing', async () => {
     const started = performance.now();
-    const result = await run(redisCheck({ isReady: false, ping: () => new Promise(() => {}) }, { timeoutMs: 5000 }));
+    const result = await run(
+      redisCheck({ isReady: false, ping: () => new Promise(() => {}) }, { timeoutMs: 5000 }),
+    );
     expect(performance.now() - started).toBeLessThan(1000);
-    expect(result.checks['redis:responseTime']?.[0]).toMatchObject({ status: 'fail', output: 'client is not connected' });
+    expect(result.checks['redis:responseTime']?.[0]).toMatchObject({
+      status: 'fail',
+      output: 'client is not connected',
+    });
   });
 });

@@ -1,6 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import { isPlatError } from '@plat/core';
-import { type CheckContext, createHealth, type Health, type HealthCheck, HealthError, type HealthOptions } from '../src';
+import {
+  type CheckContext,
+  createHealth,
+  type Health,
+  type HealthCheck,
+  HealthError,
+  type HealthOptions,
+} from '../src';
 import { recordingLogger, sleep } from './support/logger';
 
 const made: Health[] = [];
@@ -16,7 +23,7 @@ afterEach(() => {
 /** A check that counts its runs and answers what `answer` says at the time. */
 function counted(
   name: string,
-  answer: () => ReturnType<HealthCheck['run']>,
+  answer: (context: CheckContext) => ReturnType<HealthCheck['run']>,
   extra: Partial<HealthCheck> = {},
 ): HealthCheck & { runs: number } {
   const check = {
@@ -25,7 +32,7 @@ function counted(
     runs: 0,
     run(context: CheckContext) {
       check.runs++;
-      return answer.call(undefined, context as never);
+      return answer(context);
     },
     ...extra,
   };
@@ -58,7 +65,9 @@ describe('probe status', () => {
 
   it('a warning measurement turns the probe to warn', async () => {
     const h = health();
-    h.addCheck(counted('db', () => ({ status: 'warn', observedValue: 300, observedUnit: 'ms', output: 'slow' })));
+    h.addCheck(
+      counted('db', () => ({ status: 'warn', observedValue: 300, observedUnit: 'ms', output: 'slow' })),
+    );
     expect((await h.probe('readiness')).status).toBe('warn');
   });
 
@@ -140,7 +149,7 @@ describe('timeouts', () => {
       counted(
         'blackhole',
         (ctx) => {
-          signal = (ctx as CheckContext).signal;
+          signal = ctx.signal;
           return new Promise(() => {});
         },
         { timeoutMs: 150 },

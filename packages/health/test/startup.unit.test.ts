@@ -64,7 +64,9 @@ describe('startup tasks', () => {
     const error = await h.started().catch((e: unknown) => e);
     expect(isPlatError(error, 'STARTUP_FAILED')).toBe(true);
     expect((error as Error).cause).toBeInstanceOf(Error);
-    expect(logger.lines).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringMatching(/migrations/) }));
+    expect(logger.lines).toContainEqual(
+      expect.objectContaining({ level: 'error', message: expect.stringMatching(/migrations/) }),
+    );
   });
 
   it('a synchronous function task completes (or fails) immediately', async () => {
@@ -102,7 +104,9 @@ describe('startup tasks', () => {
     const h = health();
     h.startupTask('a');
     expect(() => h.startupTask('a')).toThrow(expect.objectContaining({ code: 'DUPLICATE_NAME' }));
-    expect(() => h.startupTask('b', 5 as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+    expect(() => h.startupTask('b', 5 as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
     expect(() => h.startupTask('bad name')).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
   });
 
