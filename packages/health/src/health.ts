@@ -8,6 +8,8 @@ import { eventLoopCheck } from './checks/event-loop';
 import { describeError } from './describe-error';
 import { HealthError } from './errors';
 import { aggregate, buildReport, type ServiceFields } from './report';
+import { probeResponder } from './routes';
+import { type RequestEmitter, serveProbesOn } from './server-probes';
 import { type ResolvedShutdownOptions, SHUTDOWN_DEFAULTS, ShutdownCoordinator } from './shutdown';
 import { StartupTasks } from './startup';
 import type {
@@ -20,6 +22,7 @@ import type {
   HealthLogger,
   HealthOptions,
   HealthReport,
+  HealthRoutesOptions,
   HealthStatus,
   Heartbeat,
   HeartbeatOptions,
@@ -71,6 +74,13 @@ export interface Health extends StartupTaskRegistry {
   attach(server: HttpServerLike, options?: AttachOptions): () => void;
   /** Listens for the shutdown signals without attaching a server (workers, consumers). */
   listenForSignals(): void;
+  /**
+   * Answers the probes on a node http.Server before its framework sees them: no middleware runs for
+   * them (auth, rate limits, request logs), and they cost what node's parser costs, not what the
+   * framework's router costs. Answers are the same as the adapters' `healthProbes`; other requests
+   * reach the framework unchanged. Returns a function that puts things back.
+   */
+  serveProbes(server: RequestEmitter, options?: HealthRoutesOptions): () => void;
   /** Answers one probe. */
   probe(probe: ProbeName): Promise<HealthReport>;
   /** Starts the graceful shutdown (once); resolves with its report unless the process exits first. */
@@ -250,6 +260,10 @@ class HealthRegistry implements Health {
 
   listenForSignals(): void {
     this.#shutdown.listenForSignals();
+  }
+
+  serveProbes(server: RequestEmitter, options: HealthRoutesOptions = {}): () => void {
+    return serveProbesOn(server, probeResponder(this, options));
   }
 
   async probe(probe: ProbeName): Promise<HealthReport> {

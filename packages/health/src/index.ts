@@ -13,6 +13,7 @@ export { HealthError, HealthErrorCode } from './errors';
 export { createHealth, type Health } from './health';
 export { HEALTH_CONTENT_TYPE } from './report';
 export { DEFAULT_PATHS, detailsForToken, healthRoutes, type TokenDetailsOptions } from './routes';
+export type { RequestEmitter } from './server-probes';
 export type {
   AttachOptions,
   CacheOptions,
@@ -39,6 +40,7 @@ export type {
   LifecycleState,
   OutgoingLike,
   ProbeName,
+  ProbeRequest,
   ShutdownHold,
   ShutdownHookOptions,
   ShutdownOptions,

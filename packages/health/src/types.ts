@@ -1,5 +1,3 @@
-import type { HttpExchange } from '@plat/core';
-
 // ---------------------------------------------------------------------------------------------
 // Statuses and the health+json answer (draft-inadarope-health-check-06, "Health Check Response
 // Format for HTTP APIs", served as application/health+json).
@@ -73,7 +71,9 @@ export interface CheckMeasurement {
  * What a check function may return: nothing or `true` (pass), `false` (fail), or one or more
  * measurements. Throwing (or rejecting) is a failure whose message becomes the `output`.
  */
-export type CheckOutcome = undefined | boolean | CheckMeasurement | readonly CheckMeasurement[];
+// `void` so that an `async run() { await client.ping(); }` type-checks as a passing check.
+// biome-ignore lint/suspicious/noConfusingVoidType: a check returning nothing is a pass
+export type CheckOutcome = void | undefined | boolean | CheckMeasurement | readonly CheckMeasurement[];
 
 /** Passed to every check run. */
 export interface CheckContext {
@@ -337,7 +337,18 @@ export interface HealthOptions {
   onCheck?: (name: string, results: readonly CheckResult[], durationMs: number) => void;
 }
 
-/** Options of the probe routes (`healthRoutes` and the adapters' `healthProbes`). */
+/**
+ * What a `details` function may look at. A bridge's `HttpExchange` fits, and so does the raw
+ * request when probes are served on the server (`health.serveProbes`).
+ */
+export interface ProbeRequest {
+  readonly path: string;
+  readonly remoteAddress: string | undefined;
+  /** A request header by lower-case name. */
+  header(name: string): string | undefined;
+}
+
+/** Options of the probe routes (`healthRoutes`, the adapters' `healthProbes`, `health.serveProbes`). */
 export interface HealthRoutesOptions {
   /** Probe paths. @default { liveness: '/health/live', readiness: '/health/ready', startup: '/health/startup' } */
   paths?: { liveness?: string; readiness?: string; startup?: string };
@@ -346,5 +357,5 @@ export interface HealthRoutesOptions {
    * The HTTP status is the same at every level.
    * @default 'status'
    */
-  details?: DetailLevel | ((exchange: HttpExchange) => DetailLevel);
+  details?: DetailLevel | ((request: ProbeRequest) => DetailLevel);
 }

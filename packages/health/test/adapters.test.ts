@@ -1,9 +1,17 @@
 /**
  * One behaviour suite for the three adapters: the same registry is mounted on Express, Fastify and
- * Koa, and every request is sent to all three, whose answers must be identical (status, headers
- * that matter, and body byte for byte, since cached check results are shared).
+ * Koa through the bridges (`healthProbes`), and on each framework's raw server (`serveProbes`, in
+ * front of an app whose every route answers 401), and every request is sent to all six, whose
+ * answers must be identical (status, headers that matter, and body byte for byte, since cached
+ * check results are shared).
  */
-import { describeErrorHandlers, frameworks, type RunningApp } from '@plat/testkit';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describeErrorHandlers, frameworks } from '@plat/testkit';
+import express from 'express';
+import Fastify from 'fastify';
+import Koa from 'koa';
 import {
   createHealth,
   detailsForToken,
@@ -19,10 +27,68 @@ import { recordingLogger } from './support/logger';
 
 const TOKEN = 'monitoring-token-0123456789';
 
-describe('health probes on Express, Fastify and Koa', () => {
+interface Target {
+  name: string;
+  url: string;
+  /** What the app answers for a path that is not a probe. */
+  otherwise: number;
+  close(): Promise<void>;
+}
+
+async function listening(server: Server): Promise<string> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function closer(server: Server): () => Promise<void> {
+  return async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+}
+
+/** Each framework's server with the probes served in front of an app that refuses everything. */
+async function rawTargets(health: Health, optionSets: readonly HealthRoutesOptions[]): Promise<Target[]> {
+  const expressApp = express();
+  expressApp.use((_req, res) => {
+    res.status(401).end();
+  });
+  const expressServer = createServer(expressApp);
+  const koaApp = new Koa();
+  koaApp.use((ctx) => {
+    ctx.status = 401;
+  });
+  const koaServer = createServer(koaApp.callback());
+  const fastifyApp = Fastify();
+  fastifyApp.addHook('onRequest', async (_request, reply) => reply.code(401).send());
+  for (const options of optionSets) {
+    health.serveProbes(expressServer, options);
+    health.serveProbes(koaServer, options);
+    health.serveProbes(fastifyApp.server, options);
+  }
+  await fastifyApp.listen({ port: 0, host: '127.0.0.1' });
+  return [
+    {
+      name: 'express server',
+      url: await listening(expressServer),
+      otherwise: 401,
+      close: closer(expressServer),
+    },
+    { name: 'koa server', url: await listening(koaServer), otherwise: 401, close: closer(koaServer) },
+    {
+      name: 'fastify server',
+      url: `http://127.0.0.1:${(fastifyApp.server.address() as AddressInfo).port}`,
+      otherwise: 401,
+      close: () => fastifyApp.close(),
+    },
+  ];
+}
+
+describe('health probes on Express, Fastify and Koa (bridges and raw servers)', () => {
   let health: Health;
   let warmUp: StartupTask;
-  let apps: RunningApp[];
+  let apps: Target[];
 
   beforeAll(async () => {
     health = createHealth({
@@ -59,7 +125,7 @@ describe('health probes on Express, Fastify and Koa', () => {
       paths: { liveness: '/livez', readiness: '/readyz', startup: '/startupz' },
       details: 'none',
     };
-    apps = await Promise.all(
+    const bridged = await Promise.all(
       frameworks.map((fw) =>
         fw.start({
           express(app) {
@@ -77,6 +143,15 @@ describe('health probes on Express, Fastify and Koa', () => {
         }),
       ),
     );
+    apps = [
+      ...bridged.map((app) => ({
+        name: app.framework,
+        url: app.url,
+        otherwise: 404,
+        close: () => app.close(),
+      })),
+      ...(await rawTargets(health, [main, custom])),
+    ];
   });
   afterAll(async () => {
     await Promise.all(apps.map((app) => app.close()));
@@ -104,7 +179,7 @@ describe('health probes on Express, Fastify and Koa', () => {
       apps.map(async (app) => {
         const res = await fetch(`${app.url}${path}`, init);
         return {
-          framework: app.framework,
+          framework: app.name,
           status: res.status,
           contentType: res.headers.get('content-type'),
           cacheControl: res.headers.get('cache-control'),
@@ -202,10 +277,13 @@ describe('health probes on Express, Fastify and Koa', () => {
   });
 
   it('leaves other paths and methods to the framework', async () => {
+    const expected = apps.map((app) => app.otherwise);
     const answers = await Promise.all(apps.map((app) => fetch(`${app.url}/health/other`)));
-    expect(answers.map((res) => res.status)).toEqual([404, 404, 404]);
+    expect(answers.map((res) => res.status)).toEqual(expected);
     const posts = await Promise.all(apps.map((app) => fetch(`${app.url}/health/ready`, { method: 'POST' })));
-    expect(posts.map((res) => res.status)).toEqual([404, 404, 404]);
+    expect(posts.map((res) => res.status)).toEqual(expected);
+    const query = await Promise.all(apps.map((app) => fetch(`${app.url}/health/live?verbose=1`)));
+    expect(query.map((res) => res.status)).toEqual(apps.map(() => 200));
   });
 
   it('fails readiness (503) when a critical dependency fails; liveness stays 200', async () => {
