@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { describeError } from './describe-error';
+import { HealthError } from './errors';
 import type {
   CheckKind,
   CheckMeasurement,
@@ -118,7 +119,12 @@ export class CheckRunner {
     const timedOut = new Promise<CheckRun>((resolve) => {
       timer = setTimeout(() => {
         const message = `timed out after ${check.timeoutMs} ms`;
-        controller.abort(new Error(message));
+        // The reason reaches check code that awaits something honouring the signal.
+        controller.abort(
+          new HealthError('CHECK_TIMEOUT', `Check "${check.name}" ${message}`, {
+            details: { check: check.name, timeoutMs: check.timeoutMs },
+          }),
+        );
         resolve(failure(check, message));
       }, check.timeoutMs);
     });

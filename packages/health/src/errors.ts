@@ -6,7 +6,7 @@ export const HealthErrorCode = {
   INVALID_OPTIONS: 'INVALID_OPTIONS',
   /** A check, startup task, heartbeat, hold or close hook with this name is already registered. */
   DUPLICATE_NAME: 'DUPLICATE_NAME',
-  /** A check did not answer within its timeout (reported in probe answers, not thrown at callers). */
+  /** A check did not answer within its timeout: the reason its `signal` is aborted with (answers report the timeout). */
   CHECK_TIMEOUT: 'CHECK_TIMEOUT',
   /** A startup task failed or timed out; `health.started()` rejects with it. */
   STARTUP_FAILED: 'STARTUP_FAILED',

@@ -161,6 +161,7 @@ describe('timeouts', () => {
     expect(report.status).toBe('fail');
     expect(report.checks.blackhole?.[0]?.output).toBe('timed out after 150 ms');
     expect(signal?.aborted).toBe(true);
+    expect(isPlatError(signal?.reason, 'CHECK_TIMEOUT')).toBe(true);
     expect(took).toBeGreaterThanOrEqual(140);
     expect(took).toBeLessThan(150 + 1000);
   });
