@@ -76,6 +76,8 @@ export class ShutdownCoordinator {
     if (this.phase !== 'running') {
       throw new HealthError('SHUTTING_DOWN', 'Cannot attach a server while shutting down');
     }
+    const existing = this.#servers.find((attached) => attached.server === server);
+    if (existing !== undefined) return () => this.#detach(existing);
     const listener = (_req: IncomingLike, res: OutgoingLike) => {
       // Once shutdown has begun, keep-alive clients are told to reconnect (to another pod).
       if (this.phase !== 'running' && !res.headersSent) res.setHeader('connection', 'close');
@@ -90,11 +92,13 @@ export class ShutdownCoordinator {
     const attached: Attached = { server, close: options.close, listener };
     this.#servers.push(attached);
     this.listenForSignals();
-    return () => {
-      server.removeListener('request', listener);
-      const index = this.#servers.indexOf(attached);
-      if (index !== -1) this.#servers.splice(index, 1);
-    };
+    return () => this.#detach(attached);
+  }
+
+  #detach(attached: Attached): void {
+    attached.server.removeListener('request', attached.listener);
+    const index = this.#servers.indexOf(attached);
+    if (index !== -1) this.#servers.splice(index, 1);
   }
 
   hold(name: string, work?: PromiseLike<unknown>): ShutdownHold {

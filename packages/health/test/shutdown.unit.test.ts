@@ -177,10 +177,14 @@ describe('graceful shutdown (in-process)', () => {
     const h = health({ shutdown: { signals: ['SIGUSR2'] } });
     const before = process.listenerCount('SIGUSR2');
     const { server } = await slowServer();
+    const requestListeners = server.listenerCount('request');
     h.attach(server);
+    h.attach(server); // attaching twice tracks once
+    expect(server.listenerCount('request')).toBe(requestListeners + 1);
     h.listenForSignals();
     expect(process.listenerCount('SIGUSR2')).toBe(before + 1);
     h.close();
     expect(process.listenerCount('SIGUSR2')).toBe(before);
+    expect(server.listenerCount('request')).toBe(requestListeners);
   });
 });
