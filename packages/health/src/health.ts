@@ -266,8 +266,12 @@ class HealthRegistry implements Health {
     return serveProbesOn(server, probeResponder(this, options));
   }
 
-  async probe(probe: ProbeName): Promise<HealthReport> {
-    return this.evaluate(probe);
+  probe(probe: ProbeName): Promise<HealthReport> {
+    try {
+      return Promise.resolve(this.evaluate(probe));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** The report, synchronously when every result is cached (the hot path of a probe storm). */
