@@ -4,11 +4,12 @@
  * dependency). Each system runs them its own way; `runs` counts how often they really ran.
  */
 import { getHeapStatistics } from 'node:v8';
-import { type HealthCheck, memoryCheck, postgresCheck, redisCheck } from '@plat/health';
+import { type HealthCheck, httpCheck, memoryCheck, postgresCheck, redisCheck } from '@plat/health';
 import pg from 'pg';
 import { createClient } from 'redis';
 
-export type CheckMode = 'services' | 'local';
+/** `http:<url>`: one HTTP dependency at that URL (the hung-dependency benchmark). */
+export type CheckMode = 'services' | 'local' | `http:${string}`;
 
 export interface CheckSet {
   /** How many times the set ran (all checks once = one run). */
@@ -27,6 +28,22 @@ const heapOk = () => {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function createCheckSet(mode: CheckMode): Promise<CheckSet> {
+  if (mode.startsWith('http:')) {
+    // What a user writes by hand: fetch the dependency's health URL, expect a 200.
+    const url = mode.slice('http:'.length);
+    const set: CheckSet = {
+      runs: 0,
+      async checkAll() {
+        set.runs++;
+        const response = await fetch(url);
+        await response.body?.cancel();
+        if (response.status !== 200) throw new Error(`dependency answered ${response.status}`);
+      },
+      platChecks: () => [httpCheck({ name: 'dependency', url })],
+      async close() {},
+    };
+    return set;
+  }
   if (mode === 'local') {
     const set: CheckSet = {
       runs: 0,
