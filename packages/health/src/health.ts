@@ -350,15 +350,13 @@ class HealthRegistry implements Health {
       if (task.state !== 'done') status = 'fail';
       checks[`${task.name}:duration`] = [result];
     }
-    const report: HealthReport = { status, ...this.#service, checks };
-    if (status === 'fail') {
-      const failed = this.#tasks.failed;
-      report.output =
-        failed.length > 0
-          ? `startup failed: ${failed.map((task) => task.name).join(', ')}`
-          : `starting: waiting for ${this.#tasks.pending.map((task) => task.name).join(', ')}`;
-    }
-    return report;
+    if (status === 'pass') return { status, ...this.#service, checks };
+    const failed = this.#tasks.failed;
+    const output =
+      failed.length > 0
+        ? `startup failed: ${failed.map((task) => task.name).join(', ')}`
+        : `starting: waiting for ${this.#tasks.pending.map((task) => task.name).join(', ')}`;
+    return { status, ...this.#service, output, checks };
   }
 
   #runnersFor(probe: CheckProbe): readonly CheckRunner[] {

@@ -41,9 +41,7 @@ export function buildReport(
       else list.push(result);
     }
   }
-  const report: HealthReport = { status, ...service, checks };
-  if (output !== undefined) report.output = output;
-  return report;
+  return output === undefined ? { status, ...service, checks } : { status, ...service, output, checks };
 }
 
 /** The JSON body of a report at a detail level. */

@@ -28,17 +28,20 @@ export interface CheckResult {
   affectedEndpoints?: readonly string[];
 }
 
-/** A probe answer in the health+json format, before the detail level is applied. */
+/**
+ * A probe answer in the health+json format, before the detail level is applied. Reports are shared
+ * between probes while nothing changed: treat them as read-only.
+ */
 export interface HealthReport {
-  status: HealthStatus;
+  readonly status: HealthStatus;
   /** Set when the probe fails for a reason of its own (`starting`, `shutting down`). */
-  output?: string;
-  serviceId?: string;
-  description?: string;
-  version?: string;
-  releaseId?: string;
+  readonly output?: string;
+  readonly serviceId?: string;
+  readonly description?: string;
+  readonly version?: string;
+  readonly releaseId?: string;
   /** Keyed `component:measurement` (or `component` alone), one array of results per key. */
-  checks: Readonly<Record<string, readonly CheckResult[]>>;
+  readonly checks: Readonly<Record<string, readonly CheckResult[]>>;
 }
 
 /**
