@@ -58,6 +58,12 @@ async function endPool(pool: pg.Pool): Promise<void> {
   await Promise.race([pool.end().catch(() => {}), sleep(1000)]);
 }
 
+/** How many PINGs the server has executed (INFO commandstats). */
+async function pingCalls(admin: RedisClientType): Promise<number> {
+  const info = String(await admin.sendCommand(['INFO', 'commandstats']));
+  return Number(/cmdstat_ping:calls=(\d+)/.exec(info)?.[1] ?? 0);
+}
+
 function withPort(url: string, port: number): string {
   const parsed = new URL(url);
   parsed.port = String(port);
@@ -121,7 +127,7 @@ describeWithPostgres('postgresCheck on PostgreSQL', (db) => {
       h.addCheck(postgresCheck(kysely, { name: 'kysely' }));
       const started = performance.now();
       const ready = await h.probe('readiness');
-      expect(performance.now() - started).toBeLessThan(500 + 500);
+      expect(performance.now() - started).toBeLessThan(500 + 1000);
       expect(ready.status).toBe('fail');
       expect(ready.checks['postgres:responseTime']?.[0]?.output).toMatch(/ECONNREFUSED/);
       expect(ready.checks['kysely:responseTime']?.[0]?.output).toMatch(/ECONNREFUSED/);
@@ -144,13 +150,11 @@ describeWithPostgres('postgresCheck on PostgreSQL', (db) => {
       expect(ready.status).toBe('fail');
       expect(ready.checks['postgres:responseTime']?.[0]?.output).toBe('timed out after 300 ms');
       expect(took).toBeGreaterThanOrEqual(290);
-      expect(took).toBeLessThan(300 + 500);
+      expect(took).toBeLessThan(300 + 1000);
       expect((await h.probe('liveness')).status).not.toBe('fail');
       // The stuck connection attempt is not stacked on: later probes answer at once.
       await sleep(300);
-      const again = performance.now();
       const second = await h.probe('readiness');
-      expect(performance.now() - again).toBeLessThan(100);
       expect(second.checks['postgres:responseTime']?.[0]?.output).toMatch(/previous run has not returned/);
     } finally {
       hole.close();
@@ -205,7 +209,7 @@ describeWithCommand('redis-server', 'redisCheck against a private Redis that is 
     h.addCheck(redisCheck(client));
     app = await frameworks[0]!.start({
       express(server) {
-        server.use(healthProbes(h));
+        server.use(healthProbes(h, { details: 'full' }));
       },
     });
   });
@@ -220,7 +224,10 @@ describeWithCommand('redis-server', 'redisCheck against a private Redis that is 
   const probe = async (path: string) => {
     const started = performance.now();
     const res = await fetch(`${app.url}${path}`);
-    const body = (await res.json()) as { status: string; checks: Record<string, Array<{ status: string }>> };
+    const body = (await res.json()) as {
+      status: string;
+      checks: Record<string, Array<{ status: string; output?: string }>>;
+    };
     return { status: res.status, body, ms: performance.now() - started };
   };
 
@@ -232,25 +239,29 @@ describeWithCommand('redis-server', 'redisCheck against a private Redis that is 
 
   it('CLIENT PAUSE makes readiness fail within the timeout, liveness still passes, and it recovers', async () => {
     await sleep(1000); // let the cached pass expire
+    const pingsBefore = await pingCalls(admin);
     // While paused, Redis also holds CLIENT UNPAUSE from other connections, so the pause is short.
     const pausedUntil = performance.now() + 1500;
     await admin.sendCommand(['CLIENT', 'PAUSE', '1500', 'ALL']);
     const ready = await probe('/health/ready');
     expect(ready.status).toBe(503);
     expect(ready.body.status).toBe('fail');
+    expect(ready.body.checks['redis:responseTime']?.[0]?.output).toBe('timed out after 400 ms');
     expect(ready.ms).toBeGreaterThanOrEqual(380);
-    expect(ready.ms).toBeLessThan(400 + 600);
+    expect(ready.ms).toBeLessThan(400 + 1000);
     const live = await probe('/health/live');
     expect(live.status).toBe(200);
-    expect(live.ms).toBeLessThan(500);
-    // Probes during the pause answer at once: the stuck PING is not stacked on.
+    // Probes during the pause do not wait again: the stuck PING is not stacked on.
+    await sleep(150); // past the failure TTL
     const again = await probe('/health/ready');
     expect(again.status).toBe(503);
-    expect(again.ms).toBeLessThan(300);
+    expect(again.body.checks['redis:responseTime']?.[0]?.output).toMatch(/previous run has not returned/);
     // Once the pause ends the stuck PING returns, and the next probe runs a fresh one.
     await sleep(pausedUntil - performance.now() + 300);
     const recovered = await probe('/health/ready');
     expect(recovered.status).toBe(200);
+    // The stuck PING and the one after recovery: nothing piled up during the pause.
+    expect((await pingCalls(admin)) - pingsBefore).toBe(2);
   }, 15_000);
 
   it('a stopped Redis fails readiness at once (the client is not connected), liveness passes', async () => {
@@ -259,7 +270,8 @@ describeWithCommand('redis-server', 'redisCheck against a private Redis that is 
     await sleep(1000); // let the cached pass expire
     const ready = await probe('/health/ready');
     expect(ready.status).toBe(503);
-    expect(ready.ms).toBeLessThan(400);
+    // Not a timeout: the disconnected client is reported as such without waiting.
+    expect(ready.body.checks['redis:responseTime']?.[0]?.output).toBe('client is not connected');
     expect((await probe('/health/live')).status).toBe(200);
   });
 });

@@ -13,8 +13,9 @@ import { sleep } from './support/logger';
 
 const packageDir = join(__dirname, '..');
 const fixture = join(__dirname, 'fixtures', 'shutdown-app.ts');
-/** The fixture's shutdown.timeoutMs. */
+/** The fixture's shutdown.timeoutMs and delayMs. */
 const DEADLINE_MS = 8000;
+const DELAY_MS = 1500;
 
 interface Service {
   child: ChildProcess;
@@ -74,24 +75,24 @@ describe.each(['express', 'fastify', 'koa'])('graceful shutdown on %s (child pro
     const { base, child, lines, exited } = service;
     expect((await request(`${base}/health/ready`)).status).toBe(200);
 
-    const inflight = [1, 2, 3].map(() => request(`${base}/slow?ms=1500`));
+    const inflight = [1, 2, 3].map(() => request(`${base}/slow?ms=2500`));
     await sleep(200);
     const signalled = performance.now();
     child.kill('SIGTERM');
 
     // Readiness fails at once, while the service still accepts and serves (the delay).
     let ready = await request(`${base}/health/ready`);
-    for (let i = 0; i < 10 && ready.status === 200; i++) {
+    for (let i = 0; i < 40 && ready.status === 200; i++) {
       await sleep(20);
       ready = await request(`${base}/health/ready`);
     }
     expect(ready.status).toBe(503);
     expect(JSON.parse(ready.body)).toMatchObject({ status: 'fail', output: 'shutting down' });
-    expect(ready.at - signalled).toBeLessThan(450);
+    expect(ready.at - signalled).toBeLessThan(DELAY_MS);
     expect((await request(`${base}/health/live`)).status).toBe(200);
 
     // After the delay it stops accepting, while the in-flight requests are still running.
-    await sleep(signalled + 800 - performance.now());
+    await sleep(signalled + DELAY_MS + 400 - performance.now());
     await expect(request(`${base}/health/live`)).rejects.toThrow(/ECONNREFUSED|ECONNRESET/);
 
     const finished = await Promise.all(inflight);
