@@ -42,7 +42,7 @@ async function slowServer(): Promise<{ server: Server; url: string }> {
 
 describe('graceful shutdown (in-process)', () => {
   it('fails readiness at once, keeps liveness, drains requests, runs hooks in order', async () => {
-    const h = health({ shutdown: { delayMs: 100 } });
+    const h = health({ shutdown: { delayMs: 600 } });
     const { server, url } = await slowServer();
     h.attach(server);
     const order: string[] = [];
@@ -53,7 +53,7 @@ describe('graceful shutdown (in-process)', () => {
     h.onShutdown('postgres', () => {
       order.push('postgres');
     });
-    const inflight = fetch(`${url}/?ms=250`);
+    const inflight = fetch(`${url}/?ms=900`);
     await sleep(30);
     const shutdown = h.shutdown('test');
     expect(h.state).toBe('draining');
@@ -85,7 +85,7 @@ describe('graceful shutdown (in-process)', () => {
     const h = health({ shutdown: { delayMs: 50 } });
     const { server, url } = await slowServer();
     h.attach(server);
-    const inflight = fetch(`${url}/?ms=400`);
+    const inflight = fetch(`${url}/?ms=1500`);
     await sleep(20);
     const shutdown = h.shutdown('test');
     await sleep(150);
