@@ -25,6 +25,8 @@ export interface ResolvedCheck {
   readonly timeoutMs: number;
   readonly ttlMs: number;
   readonly failureTtlMs: number;
+  /** Answer the last result while a refresh runs, if it expired less than `timeoutMs` ago. */
+  readonly staleWhileRefresh: boolean;
   readonly probes: ReadonlySet<CheckProbe>;
   readonly componentType: string;
   /** Key of results that name no measurement (and of timeouts and errors): `name` or `name:measurement`. */
@@ -86,7 +88,15 @@ export class CheckRunner {
     const now = performance.now();
     const fresh = this.cached(now);
     if (fresh !== undefined) return fresh;
-    if (this.#inflight !== undefined) return this.#inflight;
+    // A result that expired moments ago is still a fair answer while its replacement is measured: a
+    // probe storm then never waits on the check. The run is bounded by timeoutMs, so is the staleness.
+    const stale =
+      this.check.staleWhileRefresh &&
+      this.#cached !== undefined &&
+      now < this.#expiresAt + this.check.timeoutMs
+        ? this.#cached
+        : undefined;
+    if (this.#inflight !== undefined) return stale ?? this.#inflight;
     if (this.#outstandingSince !== undefined) {
       // The previous run timed out but the function has still not returned (a blackholed socket, a
       // paused server). Starting another would stack a second stuck query on the pool: report instead.
@@ -101,7 +111,7 @@ export class CheckRunner {
     }
     const inflight = this.#start(now);
     this.#inflight = inflight;
-    return inflight;
+    return stale ?? inflight;
   }
 
   /** Forgets the cached result, so the next probe runs the check. */

@@ -437,6 +437,7 @@ class HealthRegistry implements Health {
           : positive(`check "${check.name}" timeoutMs`, check.timeoutMs),
       ttlMs: cache === false ? 0 : cache.ttlMs,
       failureTtlMs: cache === false ? 0 : (cache.failureTtlMs ?? Math.min(cache.ttlMs, 250)),
+      staleWhileRefresh: cache !== false && cache.staleWhileRefresh !== false,
       probes: new Set(probes),
       componentType: check.componentType ?? defaultComponentType(check.kind),
       key: check.measurement === undefined ? check.name : `${check.name}:${check.measurement}`,
@@ -494,6 +495,9 @@ function validateCache(option: string, cache: CacheOptions | false): CacheOption
   }
   nonNegative(`${option}.ttlMs`, cache.ttlMs);
   if (cache.failureTtlMs !== undefined) nonNegative(`${option}.failureTtlMs`, cache.failureTtlMs);
+  if (cache.staleWhileRefresh !== undefined && typeof cache.staleWhileRefresh !== 'boolean') {
+    throw new HealthError('INVALID_OPTIONS', `${option}.staleWhileRefresh must be true or false`);
+  }
   return cache;
 }
 

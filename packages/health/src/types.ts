@@ -98,6 +98,13 @@ export interface CacheOptions {
    * @default min(ttlMs, 250)
    */
   failureTtlMs?: number;
+  /**
+   * Once a result expires, keep answering it while the next run is in flight (at most the check's
+   * `timeoutMs` past expiry), so probes never wait on a check that has a recent result. A dependency
+   * that starts hanging is still reported within TTL + timeout, as without it.
+   * @default true
+   */
+  staleWhileRefresh?: boolean;
 }
 
 /** The probes a registered check may take part in (startup waits on startup tasks instead). */
@@ -324,7 +331,7 @@ export interface HealthOptions {
   checks?: readonly HealthCheck[];
   /** Default per-check timeout in milliseconds. @default 1000 */
   timeoutMs?: number;
-  /** Default result cache for checks; `false` disables it. @default { ttlMs: 1000, failureTtlMs: 250 } */
+  /** Default result cache for checks; `false` disables it. @default { ttlMs: 1000, failureTtlMs: 250, staleWhileRefresh: true } */
   cache?: CacheOptions | false;
   /**
    * The built-in event-loop check (liveness and readiness, non-critical, so it warns but never fails

@@ -220,7 +220,7 @@ describe('result cache', () => {
   });
 
   it('caches failures for the shorter failure TTL', async () => {
-    const h = health({ cache: { ttlMs: 10_000, failureTtlMs: 400 } });
+    const h = health({ cache: { ttlMs: 10_000, failureTtlMs: 400, staleWhileRefresh: false } });
     let up = false;
     const check = counted('db', () => up);
     h.addCheck(check);
@@ -235,6 +235,45 @@ describe('result cache', () => {
     // A pass is kept for the full TTL.
     expect((await h.probe('readiness')).status).toBe('pass');
     expect(check.runs).toBe(2);
+  });
+
+  it('answers a just-expired result while the refresh runs, never one older than TTL + timeout', async () => {
+    const h = health({ cache: { ttlMs: 100 } });
+    let release: (() => void) | undefined;
+    let slow = false;
+    let up = true;
+    const check = counted(
+      'db',
+      () =>
+        slow
+          ? new Promise<boolean>((resolve) => {
+              release = () => resolve(up);
+            })
+          : up,
+      { timeoutMs: 300 },
+    );
+    h.addCheck(check);
+    expect((await h.probe('readiness')).status).toBe('pass');
+    await sleep(120);
+    slow = true;
+    up = false;
+    // Expired: the refresh starts, and probes meanwhile get the last result at once.
+    const started = performance.now();
+    for (let i = 0; i < 10; i++) expect((await h.probe('readiness')).status).toBe('pass');
+    expect(performance.now() - started).toBeLessThan(250);
+    expect(check.runs).toBe(2);
+    release?.();
+    await sleep(5);
+    expect((await h.probe('readiness')).status).toBe('fail');
+
+    // Long unprobed: the old result is not served; the probe waits for a fresh one.
+    const h2 = health({ cache: { ttlMs: 50 } });
+    let value = true;
+    h2.addCheck(counted('db', () => value, { timeoutMs: 50 }));
+    expect((await h2.probe('readiness')).status).toBe('pass');
+    value = false;
+    await sleep(150);
+    expect((await h2.probe('readiness')).status).toBe('fail');
   });
 
   it('with the cache off, concurrent probes still share one run', async () => {
