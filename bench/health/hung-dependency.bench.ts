@@ -118,6 +118,6 @@ export default async function run(): Promise<void> {
     note:
       `A prober asks every ${PROBE_EVERY_MS} ms with a ${PROBE_TIMEOUT_MS / 1000} s timeout for ${OBSERVE_MS / 1000} s after the dependency hangs. ` +
       'Same check everywhere: GET the dependency, expect 200 (terminus and lightship by hand with fetch; ' +
-      '@plat/health with httpCheck and its defaults: 1 s timeout, 1 s cache, 250 ms for failures).',
+      '@plat/health with httpCheck and its defaults: 1 s timeout, 1 s cache, 250 ms for failures, stale-while-refresh).',
   });
 }
