@@ -31,12 +31,19 @@ async function start(system: string, mode: string): Promise<{ child: ChildProces
     env: process.env,
     stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
   });
+  let timer: NodeJS.Timeout | undefined;
   const [message] = (await Promise.race([
     once(child, 'message'),
     once(child, 'exit').then(([code]) => {
       throw new Error(`${system} server exited with ${code}`);
     }),
-  ])) as [{ url: string }];
+    new Promise((_, reject) => {
+      timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`${system} server did not start within 60 s`));
+      }, 60_000);
+    }),
+  ]).finally(() => clearTimeout(timer))) as [{ url: string }];
   return { child, url: message.url };
 }
 
