@@ -277,6 +277,9 @@ class HealthRegistry implements Health {
   /** The report, synchronously when every result is cached (the hot path of a probe storm). */
   evaluate(probe: ProbeName): HealthReport | Promise<HealthReport> {
     if (probe === 'startup') return this.#startupReport();
+    if (!PROBES.has(probe)) {
+      throw new HealthError('INVALID_OPTIONS', "probe must be 'liveness', 'readiness' or 'startup'");
+    }
     if (probe === 'readiness' && this.#shutdown.phase !== 'running') return this.#report(probe, []);
     const runners = this.#runnersFor(probe);
     const results: Array<CheckRun | Promise<CheckRun>> = new Array(runners.length);

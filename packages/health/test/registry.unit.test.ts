@@ -366,5 +366,10 @@ describe('validation', () => {
     expectInvalid(() => createHealth({ timeoutMs: -5 }));
     expectInvalid(() => createHealth({ shutdown: { delayMs: Number.POSITIVE_INFINITY } }));
     expectInvalid(() => createHealth({ cache: { ttlMs: Number.NaN } }));
+    expectInvalid(() => createHealth({ cache: { ttlMs: 1, staleWhileRefresh: 'yes' as never } }));
+  });
+
+  it('rejects an unknown probe name', async () => {
+    await expect(health().probe('ready' as never)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
   });
 });
