@@ -223,14 +223,20 @@ class SqlParser {
   }
 
   expect(type: Tok, value?: string): void {
-    if (!this.is(type, value)) return this.fail();
+    if (!this.is(type, value)) {
+      this.fail();
+      return;
+    }
     this.advance();
   }
 
   /** `)` where one is due; the end of the value also closes (the application supplies the rest). */
   close(): void {
     if (this.is(Tok.RParen)) this.advance();
-    else if (!this.is(Tok.End)) return this.fail();
+    else if (!this.is(Tok.End)) {
+      this.fail();
+      return;
+    }
   }
 
   enter(): void {
@@ -313,7 +319,10 @@ class SqlParser {
         case Tok.End:
           return;
         case Tok.RParen:
-          if (++this.openParensClosed > MAX_APP_PARENS) return this.fail();
+          if (++this.openParensClosed > MAX_APP_PARENS) {
+            this.fail();
+            return;
+          }
           this.f.parenClose = true;
           this.advance();
           this.parseBinaryRest(0);
@@ -348,15 +357,22 @@ class SqlParser {
         case Tok.Keyword:
           if (this.parseClause()) continue;
           this.parseBinaryRest(0);
-          if (this.tok === t) return this.fail();
+          if (this.tok === t) {
+            this.fail();
+            return;
+          }
           continue;
         case Tok.Logic:
         case Tok.Operator:
           this.parseBinaryRest(0);
-          if (this.tok === t) return this.fail();
+          if (this.tok === t) {
+            this.fail();
+            return;
+          }
           continue;
         default:
-          return this.fail();
+          this.fail();
+          return;
       }
     }
   }
@@ -429,14 +445,20 @@ class SqlParser {
 
   parseStatement(): void {
     const t = this.tok;
-    if (t.type !== Tok.Statement) return this.fail();
+    if (t.type !== Tok.Statement) {
+      this.fail();
+      return;
+    }
     switch (t.value) {
       case 'SELECT':
         this.parseSelect();
         return;
       case 'WAITFOR':
         this.advance();
-        if (!this.is(Tok.Keyword, 'DELAY') && !this.is(Tok.Keyword, 'TIME')) return this.fail();
+        if (!this.is(Tok.Keyword, 'DELAY') && !this.is(Tok.Keyword, 'TIME')) {
+          this.fail();
+          return;
+        }
         this.advance();
         this.parsePrimary();
         this.f.attackFunc = true;
@@ -455,7 +477,10 @@ class SqlParser {
       case 'RENAME':
         // DDL names what it acts on: DROP TABLE x, CREATE USER y…
         this.advance();
-        if (!SCHEMA_OBJECTS.has(this.tok.value)) return this.fail();
+        if (!SCHEMA_OBJECTS.has(this.tok.value)) {
+          this.fail();
+          return;
+        }
         this.advance();
         this.skipLoose();
         return;
@@ -473,7 +498,10 @@ class SqlParser {
       case 'PREPARE':
       case 'COPY':
         this.advance();
-        if (!this.is(Tok.Keyword) && !this.is(Tok.Name) && !this.is(Tok.Statement)) return this.fail();
+        if (!this.is(Tok.Keyword) && !this.is(Tok.Name) && !this.is(Tok.Statement)) {
+          this.fail();
+          return;
+        }
         this.advance();
         this.skipLoose();
         return;
@@ -500,7 +528,10 @@ class SqlParser {
       case 'CALL':
         this.advance();
         this.expect(Tok.Name);
-        if (!this.is(Tok.LParen) || this.tok.start !== this.prevEnd) return this.fail();
+        if (!this.is(Tok.LParen) || this.tok.start !== this.prevEnd) {
+          this.fail();
+          return;
+        }
         this.skipLoose();
         return;
       case 'EXEC':
@@ -513,19 +544,24 @@ class SqlParser {
           }
         }
         if (!this.is(Tok.Name) && !this.is(Tok.Variable) && !this.is(Tok.LParen) && !this.is(Tok.String))
-          return this.fail();
+          this.fail();
+        return;
         this.advance();
         this.skipLoose();
         return;
       case 'DECLARE':
       case 'SET':
         this.advance();
-        if (!this.is(Tok.Variable) && !this.is(Tok.Name)) return this.fail();
+        if (!this.is(Tok.Variable) && !this.is(Tok.Name)) {
+          this.fail();
+          return;
+        }
         this.advance();
         this.skipLoose();
         return;
       default:
-        return this.fail();
+        this.fail();
+        return;
     }
   }
 
@@ -536,7 +572,10 @@ class SqlParser {
       if (this.is(Tok.Semicolon) && depth === 0) return;
       if (this.is(Tok.LParen)) depth++;
       else if (this.is(Tok.RParen)) depth--;
-      else if (this.is(Tok.Unknown)) return this.fail();
+      else if (this.is(Tok.Unknown)) {
+        this.fail();
+        return;
+      }
       this.advance();
     }
   }
@@ -581,7 +620,10 @@ class SqlParser {
     this.parseExpr();
     if (this.is(Tok.Keyword, 'AS')) {
       this.advance();
-      if (!this.is(Tok.Name) && !this.is(Tok.String)) return this.fail();
+      if (!this.is(Tok.Name) && !this.is(Tok.String)) {
+        this.fail();
+        return;
+      }
       this.advance();
     } else if (this.is(Tok.Name) || this.is(Tok.String)) {
       this.advance();
@@ -641,13 +683,16 @@ class SqlParser {
   }
 
   private parseQualifiedName(): void {
-    if (!this.is(Tok.Name) && !this.is(Tok.Keyword, 'USER') && !this.is(Tok.Keyword, 'DATABASE'))
-      return this.fail();
+    if (!this.is(Tok.Name) && !this.is(Tok.Keyword, 'USER') && !this.is(Tok.Keyword, 'DATABASE')) this.fail();
+    return;
     this.advance();
     while (this.is(Tok.Dot)) {
       this.advance();
       if (this.is(Tok.Operator, '*') || this.is(Tok.Name) || this.is(Tok.Keyword)) this.advance();
-      else return this.fail();
+      else {
+        this.fail();
+        return;
+      }
     }
   }
 
@@ -713,7 +758,10 @@ class SqlParser {
     }
     if (this.is(Tok.Keyword, 'NOT')) this.advance();
     const word = this.tok.value;
-    if (!(this.tok.type === Tok.Keyword && PREDICATE_WORDS.has(word))) return this.fail();
+    if (!(this.tok.type === Tok.Keyword && PREDICATE_WORDS.has(word))) {
+      this.fail();
+      return;
+    }
     this.advance();
     if (word === 'SOUNDS') this.expect(Tok.Keyword, 'LIKE');
     if (word === 'SIMILAR') this.expect(Tok.Keyword, 'TO');
@@ -815,7 +863,8 @@ class SqlParser {
           this.parseNameOrCall();
           return;
         }
-        return this.fail();
+        this.fail();
+        return;
       case Tok.Statement:
         if (t.value === 'REPLACE' || t.value === 'INSERT' || t.value === 'TRUNCATE') {
           this.parseNameOrCall();
