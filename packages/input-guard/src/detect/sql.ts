@@ -223,20 +223,14 @@ class SqlParser {
   }
 
   expect(type: Tok, value?: string): void {
-    if (!this.is(type, value)) {
-      this.fail();
-      return;
-    }
+    if (!this.is(type, value)) return this.fail();
     this.advance();
   }
 
   /** `)` where one is due; the end of the value also closes (the application supplies the rest). */
   close(): void {
     if (this.is(Tok.RParen)) this.advance();
-    else if (!this.is(Tok.End)) {
-      this.fail();
-      return;
-    }
+    else if (!this.is(Tok.End)) return this.fail();
   }
 
   enter(): void {
@@ -319,10 +313,7 @@ class SqlParser {
         case Tok.End:
           return;
         case Tok.RParen:
-          if (++this.openParensClosed > MAX_APP_PARENS) {
-            this.fail();
-            return;
-          }
+          if (++this.openParensClosed > MAX_APP_PARENS) return this.fail();
           this.f.parenClose = true;
           this.advance();
           this.parseBinaryRest(0);
@@ -357,22 +348,15 @@ class SqlParser {
         case Tok.Keyword:
           if (this.parseClause()) continue;
           this.parseBinaryRest(0);
-          if (this.tok === t) {
-            this.fail();
-            return;
-          }
+          if (this.tok === t) return this.fail();
           continue;
         case Tok.Logic:
         case Tok.Operator:
           this.parseBinaryRest(0);
-          if (this.tok === t) {
-            this.fail();
-            return;
-          }
+          if (this.tok === t) return this.fail();
           continue;
         default:
-          this.fail();
-          return;
+          return this.fail();
       }
     }
   }
@@ -445,20 +429,14 @@ class SqlParser {
 
   parseStatement(): void {
     const t = this.tok;
-    if (t.type !== Tok.Statement) {
-      this.fail();
-      return;
-    }
+    if (t.type !== Tok.Statement) return this.fail();
     switch (t.value) {
       case 'SELECT':
         this.parseSelect();
         return;
       case 'WAITFOR':
         this.advance();
-        if (!this.is(Tok.Keyword, 'DELAY') && !this.is(Tok.Keyword, 'TIME')) {
-          this.fail();
-          return;
-        }
+        if (!this.is(Tok.Keyword, 'DELAY') && !this.is(Tok.Keyword, 'TIME')) return this.fail();
         this.advance();
         this.parsePrimary();
         this.f.attackFunc = true;
@@ -477,10 +455,7 @@ class SqlParser {
       case 'RENAME':
         // DDL names what it acts on: DROP TABLE x, CREATE USER y…
         this.advance();
-        if (!SCHEMA_OBJECTS.has(this.tok.value)) {
-          this.fail();
-          return;
-        }
+        if (!SCHEMA_OBJECTS.has(this.tok.value)) return this.fail();
         this.advance();
         this.skipLoose();
         return;
@@ -498,10 +473,7 @@ class SqlParser {
       case 'PREPARE':
       case 'COPY':
         this.advance();
-        if (!this.is(Tok.Keyword) && !this.is(Tok.Name) && !this.is(Tok.Statement)) {
-          this.fail();
-          return;
-        }
+        if (!this.is(Tok.Keyword) && !this.is(Tok.Name) && !this.is(Tok.Statement)) return this.fail();
         this.advance();
         this.skipLoose();
         return;
@@ -528,10 +500,7 @@ class SqlParser {
       case 'CALL':
         this.advance();
         this.expect(Tok.Name);
-        if (!this.is(Tok.LParen) || this.tok.start !== this.prevEnd) {
-          this.fail();
-          return;
-        }
+        if (!this.is(Tok.LParen) || this.tok.start !== this.prevEnd) return this.fail();
         this.skipLoose();
         return;
       case 'EXEC':
@@ -544,24 +513,19 @@ class SqlParser {
           }
         }
         if (!this.is(Tok.Name) && !this.is(Tok.Variable) && !this.is(Tok.LParen) && !this.is(Tok.String))
-          this.fail();
-        return;
+          return this.fail();
         this.advance();
         this.skipLoose();
         return;
       case 'DECLARE':
       case 'SET':
         this.advance();
-        if (!this.is(Tok.Variable) && !this.is(Tok.Name)) {
-          this.fail();
-          return;
-        }
+        if (!this.is(Tok.Variable) && !this.is(Tok.Name)) return this.fail();
         this.advance();
         this.skipLoose();
         return;
       default:
-        this.fail();
-        return;
+        return this.fail();
     }
   }
 
@@ -572,10 +536,7 @@ class SqlParser {
       if (this.is(Tok.Semicolon) && depth === 0) return;
       if (this.is(Tok.LParen)) depth++;
       else if (this.is(Tok.RParen)) depth--;
-      else if (this.is(Tok.Unknown)) {
-        this.fail();
-        return;
-      }
+      else if (this.is(Tok.Unknown)) return this.fail();
       this.advance();
     }
   }
@@ -620,10 +581,7 @@ class SqlParser {
     this.parseExpr();
     if (this.is(Tok.Keyword, 'AS')) {
       this.advance();
-      if (!this.is(Tok.Name) && !this.is(Tok.String)) {
-        this.fail();
-        return;
-      }
+      if (!this.is(Tok.Name) && !this.is(Tok.String)) return this.fail();
       this.advance();
     } else if (this.is(Tok.Name) || this.is(Tok.String)) {
       this.advance();
@@ -683,16 +641,13 @@ class SqlParser {
   }
 
   private parseQualifiedName(): void {
-    if (!this.is(Tok.Name) && !this.is(Tok.Keyword, 'USER') && !this.is(Tok.Keyword, 'DATABASE')) this.fail();
-    return;
+    if (!this.is(Tok.Name) && !this.is(Tok.Keyword, 'USER') && !this.is(Tok.Keyword, 'DATABASE'))
+      return this.fail();
     this.advance();
     while (this.is(Tok.Dot)) {
       this.advance();
       if (this.is(Tok.Operator, '*') || this.is(Tok.Name) || this.is(Tok.Keyword)) this.advance();
-      else {
-        this.fail();
-        return;
-      }
+      else return this.fail();
     }
   }
 
@@ -758,10 +713,7 @@ class SqlParser {
     }
     if (this.is(Tok.Keyword, 'NOT')) this.advance();
     const word = this.tok.value;
-    if (!(this.tok.type === Tok.Keyword && PREDICATE_WORDS.has(word))) {
-      this.fail();
-      return;
-    }
+    if (!(this.tok.type === Tok.Keyword && PREDICATE_WORDS.has(word))) return this.fail();
     this.advance();
     if (word === 'SOUNDS') this.expect(Tok.Keyword, 'LIKE');
     if (word === 'SIMILAR') this.expect(Tok.Keyword, 'TO');
@@ -863,8 +815,7 @@ class SqlParser {
           this.parseNameOrCall();
           return;
         }
-        this.fail();
-        return;
+        return this.fail();
       case Tok.Statement:
         if (t.value === 'REPLACE' || t.value === 'INSERT' || t.value === 'TRUNCATE') {
           this.parseNameOrCall();
