@@ -184,7 +184,7 @@ class SqlParser {
   }
 
   /** Moves to the next significant token, noting comments on the way. */
-  private read(): void {
+  private read(): undefined {
     if (this.failed) {
       this.tok = { type: Tok.End, start: this.f.end, end: this.f.end, value: '' };
       return;
@@ -205,7 +205,7 @@ class SqlParser {
     }
   }
 
-  advance(): void {
+  advance(): undefined {
     const t = this.tok;
     if (this.f.start < 0) this.f.start = t.start;
     this.prevEnd = t.end;
@@ -222,18 +222,18 @@ class SqlParser {
     return this.tok.type === type && (value === undefined || this.tok.value === value);
   }
 
-  expect(type: Tok, value?: string): void {
+  expect(type: Tok, value?: string): undefined {
     if (!this.is(type, value)) return this.fail();
     this.advance();
   }
 
   /** `)` where one is due; the end of the value also closes (the application supplies the rest). */
-  close(): void {
+  close(): undefined {
     if (this.is(Tok.RParen)) this.advance();
     else if (!this.is(Tok.End)) return this.fail();
   }
 
-  enter(): void {
+  enter(): undefined {
     if (++this.depth > MAX_DEPTH) this.fail();
   }
 
@@ -242,7 +242,7 @@ class SqlParser {
    * prose fails on nearly every value), the parser keeps the features seen so far and reads
    * the end of input from now on, so every rule returns on its own.
    */
-  fail(): void {
+  fail(): undefined {
     if (!this.failed) {
       this.failed = true;
       this.snapshot = { ...this.f, complete: false };
@@ -306,7 +306,7 @@ class SqlParser {
   }
 
   /** What may follow a complete value: more conditions, UNION, clauses, `;` statements, `)`. */
-  parseTail(): void {
+  parseTail(): undefined {
     for (;;) {
       const t = this.tok;
       switch (t.type) {
@@ -403,7 +403,7 @@ class SqlParser {
     return true;
   }
 
-  private parseInto(): void {
+  private parseInto(): undefined {
     if (this.is(Tok.Keyword, 'OUTFILE') || this.is(Tok.Keyword, 'DUMPFILE')) {
       this.advance();
       this.expect(Tok.String);
@@ -416,7 +416,7 @@ class SqlParser {
     }
   }
 
-  private parseOrderList(): void {
+  private parseOrderList(): undefined {
     for (;;) {
       this.parseExpr();
       if (this.is(Tok.Keyword, 'ASC') || this.is(Tok.Keyword, 'DESC')) this.advance();
@@ -427,7 +427,7 @@ class SqlParser {
 
   // ---- statements ----------------------------------------------------------------------------
 
-  parseStatement(): void {
+  parseStatement(): undefined {
     const t = this.tok;
     if (t.type !== Tok.Statement) return this.fail();
     switch (t.value) {
@@ -530,7 +530,7 @@ class SqlParser {
   }
 
   /** The rest of a statement we do not model in detail, up to `;` or the end. */
-  private skipLoose(): void {
+  private skipLoose(): undefined {
     let depth = 0;
     while (!this.is(Tok.End)) {
       if (this.is(Tok.Semicolon) && depth === 0) return;
@@ -541,7 +541,7 @@ class SqlParser {
     }
   }
 
-  parseSelect(): void {
+  parseSelect(): undefined {
     this.expect(Tok.Statement, 'SELECT');
     this.f.select = true;
     this.enter();
@@ -573,7 +573,7 @@ class SqlParser {
     this.depth--;
   }
 
-  private parseSelectItem(): void {
+  private parseSelectItem(): undefined {
     if (this.is(Tok.Operator, '*')) {
       this.advance();
       return;
@@ -588,7 +588,7 @@ class SqlParser {
     }
   }
 
-  private parseTables(): void {
+  private parseTables(): undefined {
     for (;;) {
       this.parseTableRef();
       if (this.is(Tok.Comma)) {
@@ -623,7 +623,7 @@ class SqlParser {
     }
   }
 
-  private parseTableRef(): void {
+  private parseTableRef(): undefined {
     if (this.is(Tok.LParen)) {
       this.advance();
       this.parseSelect();
@@ -640,7 +640,7 @@ class SqlParser {
     }
   }
 
-  private parseQualifiedName(): void {
+  private parseQualifiedName(): undefined {
     if (!this.is(Tok.Name) && !this.is(Tok.Keyword, 'USER') && !this.is(Tok.Keyword, 'DATABASE'))
       return this.fail();
     this.advance();
@@ -653,14 +653,14 @@ class SqlParser {
 
   // ---- expressions ---------------------------------------------------------------------------
 
-  parseExpr(): void {
+  parseExpr(): undefined {
     this.enter();
     this.parseUnary();
     this.parseBinaryRest(0);
     this.depth--;
   }
 
-  private parseUnary(): void {
+  private parseUnary(): undefined {
     const t = this.tok;
     if (
       (t.type === Tok.Operator &&
@@ -677,7 +677,7 @@ class SqlParser {
   }
 
   /** Binary operators and predicates after an operand, with precedence climbing. */
-  parseBinaryRest(minPrec: number): void {
+  parseBinaryRest(minPrec: number): undefined {
     for (;;) {
       const t = this.tok;
       const prec = precedence(t);
@@ -704,7 +704,7 @@ class SqlParser {
   }
 
   /** IS [NOT] NULL, [NOT] LIKE x [ESCAPE y], [NOT] IN (…), [NOT] BETWEEN a AND b, SOUNDS LIKE… */
-  private parsePredicate(): void {
+  private parsePredicate(): undefined {
     if (this.is(Tok.Keyword, 'IS')) {
       this.advance();
       if (this.is(Tok.Keyword, 'NOT')) this.advance();
@@ -744,7 +744,7 @@ class SqlParser {
     }
   }
 
-  private parseExprList(): void {
+  private parseExprList(): undefined {
     if (this.is(Tok.RParen)) return;
     for (;;) {
       this.parseExpr();
@@ -753,7 +753,7 @@ class SqlParser {
     }
   }
 
-  parsePrimary(): void {
+  parsePrimary(): undefined {
     const t = this.tok;
     switch (t.type) {
       case Tok.Number:
@@ -830,7 +830,7 @@ class SqlParser {
     }
   }
 
-  private parseNameOrCall(): void {
+  private parseNameOrCall(): undefined {
     const first = this.tok;
     this.advance();
     while (this.is(Tok.Dot)) {
@@ -855,7 +855,7 @@ class SqlParser {
     }
   }
 
-  private parseCallArgs(name: string): void {
+  private parseCallArgs(name: string): undefined {
     this.f.func = true;
     if (ATTACK_FUNCTIONS.has(name)) this.f.attackFunc = true;
     this.advance(); // (
@@ -906,7 +906,7 @@ class SqlParser {
     this.close();
   }
 
-  private parseCase(): void {
+  private parseCase(): undefined {
     this.advance();
     if (!this.is(Tok.Keyword, 'WHEN')) this.parseExpr();
     while (this.is(Tok.Keyword, 'WHEN')) {
