@@ -8,6 +8,7 @@ export { describeErrorHandlers, type ErrorHandlers } from './error-handler-suite
 export { type AppMounts, type FrameworkHarness, frameworks, type RunningApp } from './frameworks';
 export { describeWithPostgres, type PgTestDatabase, withSearchPath } from './postgres';
 export { deleteByPrefix, describeWithRedis, type RedisTestKeyspace } from './redis';
+export { type RedisClusterHandle, type StartRedisClusterOptions, startRedisCluster } from './redis-cluster';
 export {
   freePort,
   type RedisServerHandle,

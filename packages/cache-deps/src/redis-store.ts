@@ -1,0 +1,316 @@
+/**
+ * The Redis store (node-redis v5), for one server or a Redis Cluster.
+ *
+ * Every node of the graph owns four keys that share its hash slot through the `{key}` tag:
+ *
+ *   <ns>:{<key>}:v   the entry (string, PX = ttl + grace)
+ *   <ns>:{<key>}:p   what the key depends on (sorted set; the authoritative edge record)
+ *   <ns>:{<key>}:d   what depends on the key (sorted set, score = edge expiry; an index)
+ *   <ns>:{<key>}:g   generation token written by invalidations (guards `wrap` writes)
+ *
+ * A cascade visits the graph level by level; each level is a batch of script calls sent together
+ * (one round trip), each call holding nodes of one slot. See docs/cache-deps.md.
+ */
+import { CoherenceChannel } from './coherence';
+import { CacheError } from './errors';
+import { assertNamespace } from './keys';
+import { type RedisClientLike, type RedisClusterLike, RedisConnection } from './redis-connection';
+import { SCRIPTS, VISIT, WRITE } from './redis-scripts';
+import type {
+  CacheStore,
+  CoherenceHandlers,
+  CoherenceLink,
+  EdgeLifetime,
+  L1Options,
+  StoreScope,
+  StoreWrite,
+  VisitItem,
+  VisitMode,
+  VisitResult,
+} from './types';
+
+/** Options of `createRedisStore`. */
+export interface RedisStoreOptions {
+  /**
+   * A connected node-redis v5 client (`createClient`) or cluster (`createCluster`). The store never
+   * closes it; it opens one extra connection for pub/sub when a cache uses an L1.
+   */
+  client: RedisClientLike | RedisClusterLike;
+  /**
+   * Longest wait for any Redis call, in milliseconds; then the call fails with `STORE_TIMEOUT`.
+   * @default 1_000
+   */
+  timeoutMs?: number;
+  /**
+   * Most nodes per script call in a cascade level: smaller calls block Redis for less time each.
+   * @default 256
+   */
+  batchSize?: number;
+  /**
+   * How long an invalidation's generation token is kept, in milliseconds: a `wrap` loader running
+   * longer than this cannot be told that its inputs were invalidated meanwhile.
+   * @default 3_600_000
+   */
+  generationTtlMs?: number;
+}
+
+const SCAN_COUNT = 1000;
+
+interface Group<T> {
+  items: T[];
+  indexes: number[];
+}
+
+function groupBy<T>(items: readonly T[], groupOf: (item: T) => number): Map<number, Group<T>> {
+  const groups = new Map<number, Group<T>>();
+  items.forEach((item, index) => {
+    const id = groupOf(item);
+    let group = groups.get(id);
+    if (group === undefined) {
+      group = { items: [], indexes: [] };
+      groups.set(id, group);
+    }
+    group.items.push(item);
+    group.indexes.push(index);
+  });
+  return groups;
+}
+
+function px(ttlMs: number | undefined): string {
+  return ttlMs === undefined ? '' : String(Math.max(1, Math.ceil(ttlMs)));
+}
+
+class RedisScope implements StoreScope {
+  readonly #prefix: string;
+  readonly #suffixAt: number;
+
+  constructor(
+    private readonly connection: RedisConnection,
+    private readonly namespace: string,
+    private readonly batchSize: number,
+    private readonly generationTtlMs: number,
+    private readonly ready: Promise<void>,
+  ) {
+    this.#prefix = `${namespace}:{`;
+    this.#suffixAt = -3; // '}:v'
+  }
+
+  #key(key: string, kind: 'v' | 'p' | 'd' | 'g'): string {
+    return `${this.#prefix}${key}}:${kind}`;
+  }
+
+  get(key: string): Promise<string | undefined> {
+    const redisKey = this.#key(key, 'v');
+    return this.connection
+      .send(redisKey, ['GET', redisKey], true)
+      .then((reply) => (typeof reply === 'string' ? reply : undefined));
+  }
+
+  async generations(keys: readonly string[]): Promise<string[]> {
+    const replies = await Promise.all(
+      keys.map((key) => {
+        const redisKey = this.#key(key, 'g');
+        return this.connection.send(redisKey, ['GET', redisKey], true);
+      }),
+    );
+    return replies.map((reply) => (typeof reply === 'string' ? reply : ''));
+  }
+
+  async write(request: StoreWrite): Promise<boolean> {
+    await this.ready;
+    const { key, dependsOn, expect } = request;
+    const edges = dependsOn.map((parent, i) => ({ parent, expected: expect?.dependsOn[i] ?? '' }));
+    return this.#edgesThenNode(
+      'w',
+      key,
+      px(request.ttlMs),
+      expect === undefined ? '-' : expect.key,
+      request.payload,
+      dependsOn,
+      edges.map((edge) => ({ parent: edge.parent, expected: expect === undefined ? '-' : edge.expected })),
+    );
+  }
+
+  /**
+   * Adds the key to each dependency's index, then writes the node itself. On one server (or when all
+   * dependencies share the key's slot) that is one atomic script; on a cluster the other slots go
+   * first, so an invalidation that starts in between already finds the edges (and bumps the key's
+   * generation, which the second call checks).
+   */
+  async #edgesThenNode(
+    mode: 'w' | 'a',
+    key: string,
+    expiry: string,
+    expectOwn: string,
+    payload: string,
+    all: readonly string[],
+    edges: ReadonlyArray<{ parent: string; expected: string }>,
+  ): Promise<boolean> {
+    const own = this.connection.group(this.#key(key, 'v'));
+    const groups = groupBy(edges, (edge) => this.connection.group(this.#key(edge.parent, 'd')));
+    const local = groups.get(own)?.items ?? [];
+    groups.delete(own);
+    if (groups.size > 0) {
+      const replies = await Promise.all(
+        [...groups.values()].map(({ items }) =>
+          this.connection.script(
+            WRITE,
+            items.flatMap((edge) => [this.#key(edge.parent, 'd'), this.#key(edge.parent, 'g')]),
+            ['e', key, expiry, '-', '', '0', ...items.map((edge) => edge.expected)],
+          ),
+        ),
+      );
+      if (replies.some((reply) => Number(reply) !== 1)) return false;
+    }
+    const reply = await this.connection.script(
+      WRITE,
+      [
+        this.#key(key, 'v'),
+        this.#key(key, 'p'),
+        this.#key(key, 'g'),
+        ...local.flatMap((edge) => [this.#key(edge.parent, 'd'), this.#key(edge.parent, 'g')]),
+      ],
+      [
+        mode,
+        key,
+        expiry,
+        expectOwn,
+        payload,
+        String(all.length),
+        ...all,
+        ...local.map((edge) => edge.expected),
+      ],
+    );
+    return Number(reply) === 1;
+  }
+
+  async addDependencies(key: string, dependsOn: readonly string[], lifetime: EdgeLifetime): Promise<void> {
+    await this.ready;
+    let expiry: string;
+    if (lifetime.ttlMs !== undefined) expiry = px(lifetime.ttlMs);
+    else {
+      // The edges live as long as the key's entry; resolved first so every slot gets the same expiry.
+      const valueKey = this.#key(key, 'v');
+      const ttl = Number(await this.connection.send(valueKey, ['PTTL', valueKey], true));
+      expiry = ttl === -2 ? px(lifetime.defaultTtlMs) : ttl === -1 ? '' : px(ttl);
+    }
+    await this.#edgesThenNode(
+      'a',
+      key,
+      expiry,
+      '-',
+      '',
+      dependsOn,
+      dependsOn.map((parent) => ({ parent, expected: '-' })),
+    );
+  }
+
+  async dependencies(key: string): Promise<string[]> {
+    const redisKey = this.#key(key, 'p');
+    const reply = await this.connection.send(redisKey, ['ZRANGE', redisKey, '0', '-1'], true);
+    return Array.isArray(reply) ? reply.map(String) : [];
+  }
+
+  async visit(items: readonly VisitItem[], mode: VisitMode): Promise<VisitResult[]> {
+    await this.ready;
+    const results: VisitResult[] = new Array(items.length);
+    const calls: Promise<void>[] = [];
+    const head = [
+      mode.invalidate ? 'i' : 'r',
+      mode.dropDependents ? '1' : '0',
+      mode.token || '-',
+      String(this.generationTtlMs),
+    ];
+    for (const group of groupBy(items, (item) => this.connection.group(this.#key(item.key, 'v'))).values()) {
+      for (let start = 0; start < group.items.length; start += this.batchSize) {
+        const chunk = group.items.slice(start, start + this.batchSize);
+        const indexes = group.indexes.slice(start, start + this.batchSize);
+        const keys: string[] = [];
+        const args = [...head];
+        for (const item of chunk) {
+          keys.push(
+            this.#key(item.key, 'v'),
+            this.#key(item.key, 'p'),
+            this.#key(item.key, 'd'),
+            this.#key(item.key, 'g'),
+          );
+          args.push(String(item.from.length), ...item.from);
+        }
+        calls.push(
+          this.connection.script(VISIT, keys, args).then((reply) => {
+            const rows = reply as Array<[number, string[]] | [number]>;
+            rows.forEach((row, i) => {
+              results[indexes[i]!] =
+                Number(row[0]) === 1
+                  ? { valid: true, dependents: (row[1] ?? []).map(String) }
+                  : { valid: false, dependents: [] };
+            });
+          }),
+        );
+      }
+    }
+    await Promise.all(calls);
+    return results;
+  }
+
+  async *scan(pattern: string): AsyncIterable<string[]> {
+    // The namespace holds no glob characters (checked), so only the caller's pattern matches.
+    const match = `${this.#prefix}${pattern}}:[vpd]`;
+    const start = this.#prefix.length;
+    for await (const keys of this.connection.scan(match, SCAN_COUNT)) {
+      const names = new Set<string>();
+      for (const redisKey of keys) names.add(redisKey.slice(start, this.#suffixAt));
+      yield [...names];
+    }
+  }
+
+  coherence(handlers: CoherenceHandlers, options: Required<L1Options>): CoherenceLink {
+    return new CoherenceChannel(this.connection, this.namespace, handlers, options);
+  }
+}
+
+/**
+ * A store on Redis or Redis Cluster through node-redis v5. Pass a connected client; cluster-safe:
+ * every script touches only the keys it is given, all in one hash slot.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'redis';
+ * const client = await createClient({ url: 'redis://127.0.0.1:6379' }).connect();
+ * const cache = createCache({ store: createRedisStore({ client }), namespace: 'app', l1: true });
+ * ```
+ */
+export function createRedisStore(options: RedisStoreOptions): CacheStore {
+  if (
+    typeof options !== 'object' ||
+    options === null ||
+    typeof options.client !== 'object' ||
+    options.client === null
+  ) {
+    throw new CacheError(
+      'INVALID_OPTIONS',
+      'createRedisStore needs a connected node-redis client or cluster as `client`',
+    );
+  }
+  const { client, timeoutMs = 1_000, batchSize = 256, generationTtlMs = 3_600_000 } = options;
+  if (typeof client.sendCommand !== 'function') {
+    throw new CacheError('INVALID_OPTIONS', 'client must be a node-redis v5 client or cluster');
+  }
+  for (const [name, value] of Object.entries({ timeoutMs, batchSize, generationTtlMs })) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new CacheError('INVALID_OPTIONS', `${name} must be a positive number`);
+    }
+  }
+  const connection = new RedisConnection(client, timeoutMs);
+  // Scripts are loaded once up front; a server that lost them (restart, failover) gets them again
+  // through EVAL on the NOSCRIPT reply. Failing here is not fatal: calls report their own errors.
+  const ready = connection.loadScripts(SCRIPTS).catch(() => undefined);
+  return {
+    kind: connection.cluster ? 'redis-cluster' : 'redis',
+    scope(namespace: string): StoreScope {
+      assertNamespace(namespace);
+      return new RedisScope(connection, namespace, Math.floor(batchSize), Math.ceil(generationTtlMs), ready);
+    },
+    close: () => connection.close(),
+  };
+}
