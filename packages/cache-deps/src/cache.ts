@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { isPlatError } from '@plat/core';
 import { encodeValue, jsonCodec } from './codec';
-import { decodeEntry, type EntryMeta, encodeEntry } from './entry';
+import { decodeEntry, type EntryMeta, encodeEntry, isTombstone } from './entry';
 import { CacheError } from './errors';
 import { assertKey, assertNamespace, checkKeys, MAX_KEY_LENGTH } from './keys';
 import { LocalLayer } from './l1';
@@ -244,7 +244,7 @@ class DependencyCache implements Cache {
       }
       throw error;
     }
-    if (text === undefined) return { entry: undefined, failed: false };
+    if (text === undefined || isTombstone(text)) return { entry: undefined, failed: false };
     const entry = this.#decode(key, text);
     if (entry !== undefined && !entry.stale) this.#fill(entry, epoch);
     return { entry, failed: false };
@@ -388,9 +388,9 @@ class DependencyCache implements Cache {
     let writable = !skipWrite;
     if (writable) {
       try {
-        // Generations read before loading: if the key or a dependency is invalidated while the
-        // loader runs, the store refuses the write, so a value built from old data never lands.
-        const [own = '', ...parents] = await this.#scope.generations([key, ...plan.dependsOn]);
+        // Versions read before loading: if the key or a dependency is invalidated while the loader
+        // runs, the store refuses the write, so a value built from old data never lands.
+        const [own = '', ...parents] = await this.#scope.versions([key, ...plan.dependsOn]);
         expect = { key: own, dependsOn: parents };
       } catch (error) {
         if (!isStoreFailure(error)) throw error;
@@ -468,7 +468,7 @@ class DependencyCache implements Cache {
     let frontier = new Map<string, string[]>([[key, []]]);
     for (let level = 0; frontier.size > 0 && level <= depth; level++) {
       const items = [...frontier].map(([k, from]): VisitItem => ({ key: k, from }));
-      const results = await this.#scope.visit(items, { invalidate: false, dropDependents: false, token: '' });
+      const results = await this.#scope.visit(items, { invalidate: false, token: '' });
       const next = new Map<string, string[]>();
       items.forEach((item, i) => {
         const result = results[i];
@@ -542,7 +542,12 @@ class DependencyCache implements Cache {
   }
 
   #newCascade(): CascadeState {
-    return { token: randomBytes(12).toString('base64url'), keys: [], done: new Set(), levels: 0 };
+    return {
+      token: randomBytes(12).toString('base64url'),
+      keys: [],
+      done: new Set(),
+      levels: 0,
+    };
   }
 
   async #invalidate(
@@ -595,21 +600,16 @@ class DependencyCache implements Cache {
     let frontier = new Map<string, string[]>(roots.map((key) => [key, []]));
     for (let depth = 0; frontier.size > 0; depth++) {
       const items = [...frontier].map(([key, from]): VisitItem => ({ key, from }));
-      // Every dependent of a node will be invalidated too, so its index can go, unless the walk is
-      // cut short (depth limit) or selective (filter).
-      const dropDependents = filter === undefined && depth < maxDepth;
-      const results = await this.#scope.visit(items, {
-        invalidate: true,
-        dropDependents,
-        token: state.token,
-      });
-      state.levels = Math.max(state.levels, depth + 1);
+      const results = await this.#scope.visit(items, { invalidate: true, token: state.token });
       const next = new Map<string, string[]>();
       items.forEach((item, i) => {
         const result = results[i];
         if (result === undefined || !result.valid || state.done.has(item.key)) return;
         state.done.add(item.key);
-        state.keys.push(item.key);
+        if (result.live) {
+          state.levels = Math.max(state.levels, depth + 1);
+          state.keys.push(item.key);
+        }
         if (depth >= maxDepth) return;
         for (const dependent of result.dependents) {
           if (state.done.has(dependent) || (filter !== undefined && !filter(dependent))) continue;

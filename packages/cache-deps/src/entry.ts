@@ -4,8 +4,30 @@
  *
  *   1|<createdAt>|<expiresAt>|<staleUntil>|<computeMs>|<payload>
  *
- * Times are epoch milliseconds; an empty field means "none".
+ * Times are epoch milliseconds; an empty field means "none". An invalidation leaves a tombstone,
+ * `0|<token>`, for a while: it reads as a miss, and its token tells `wrap` that the key changed.
  */
+
+/** Bytes of stored text read to tell a key's version (`1|<createdAt>` or `0|<token>`). */
+export const VERSION_BYTES = 48;
+
+/** True for the tombstone an invalidation leaves in place of an entry. */
+export function isTombstone(text: string): boolean {
+  return text.charCodeAt(0) === 48 && text.charCodeAt(1) === 124; // '0|'
+}
+
+/**
+ * The version of a key from the head of its stored text (`1|<createdAt>` for an entry, the whole
+ * tombstone otherwise) and its generation token: what the stores' write checks compare.
+ */
+export function versionOf(head: string, generation: string): string {
+  let version = head;
+  if (head.startsWith('1|')) {
+    const end = head.indexOf('|', 2);
+    if (end !== -1) version = head.slice(0, end);
+  }
+  return `${version}#${generation}`;
+}
 
 export interface EntryMeta {
   createdAt: number;

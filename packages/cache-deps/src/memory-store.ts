@@ -1,8 +1,11 @@
 /**
  * The embedded store: entries and the dependency graph in this process's memory, with the same
- * semantics as the Redis scripts (edges checked against the dependent's own record, generations
- * that guard `wrap` against invalidations racing its loader, edges expiring with their entries).
+ * semantics as the Redis scripts (edges checked against the dependent's own record, tombstones and
+ * generations that guard `wrap` against invalidations racing its loader, edges expiring with their
+ * entries).
  */
+
+import { VERSION_BYTES, versionOf } from './entry';
 import { CacheError } from './errors';
 import { globToRegExp } from './glob';
 import { assertNamespace } from './keys';
@@ -24,16 +27,16 @@ export interface MemoryStoreOptions {
    */
   maxEntries?: number;
   /**
-   * How often expired entries, edges and generations are swept, in milliseconds.
+   * How often expired entries, tombstones and edges are swept, in milliseconds.
    * @default 30_000
    */
   sweepIntervalMs?: number;
   /**
-   * How long an invalidation's generation token is kept, in milliseconds: a `wrap` loader running
-   * longer than this cannot be told that its inputs were invalidated meanwhile.
-   * @default 3_600_000
+   * How long an invalidated key keeps its tombstone, in milliseconds: a `wrap` loader running longer
+   * than this cannot be told that its inputs were invalidated meanwhile.
+   * @default 600_000
    */
-  generationTtlMs?: number;
+  tombstoneTtlMs?: number;
 }
 
 interface Expiring {
@@ -77,7 +80,7 @@ class MemoryScope implements StoreScope {
 
   constructor(
     private readonly maxEntries: number,
-    private readonly generationTtlMs: number,
+    private readonly tombstoneTtlMs: number,
     private readonly isClosed: () => boolean,
   ) {}
 
@@ -96,10 +99,16 @@ class MemoryScope implements StoreScope {
     return value.payload;
   }
 
-  async generations(keys: readonly string[]): Promise<string[]> {
+  async versions(keys: readonly string[]): Promise<string[]> {
     this.#open();
     const now = performance.now();
-    return keys.map((key) => live(this.#generations, key, now)?.token ?? '');
+    return keys.map((key) => this.#version(key, now));
+  }
+
+  /** As the Redis scripts' `state()`: the head of the stored text and the generation token. */
+  #version(key: string, now: number): string {
+    const head = live(this.#values, key, now)?.payload.slice(0, VERSION_BYTES) ?? '';
+    return versionOf(head, live(this.#generations, key, now)?.token ?? '');
   }
 
   async write(request: StoreWrite): Promise<boolean> {
@@ -107,10 +116,9 @@ class MemoryScope implements StoreScope {
     const now = performance.now();
     const { key, dependsOn, expect } = request;
     if (expect !== undefined) {
-      if ((live(this.#generations, key, now)?.token ?? '') !== expect.key) return false;
+      if (this.#version(key, now) !== expect.key) return false;
       for (let i = 0; i < dependsOn.length; i++) {
-        if ((live(this.#generations, dependsOn[i]!, now)?.token ?? '') !== (expect.dependsOn[i] ?? ''))
-          return false;
+        if (this.#version(dependsOn[i]!, now) !== (expect.dependsOn[i] ?? '')) return false;
       }
     }
     const until = deadline(now, request.ttlMs);
@@ -175,19 +183,23 @@ class MemoryScope implements StoreScope {
     this.#open();
     const now = performance.now();
     return items.map(({ key, from }) => {
-      if (mode.invalidate) {
-        this.#generations.set(key, { token: mode.token, expiresAt: now + this.generationTtlMs });
-      }
       const parents = live(this.#parents, key, now);
       const valid = from.length === 0 || from.some((parent) => parents?.members.has(parent) === true);
-      if (!valid) return { valid: false, dependents: [] };
-      const dependents = [...(live(this.#dependents, key, now)?.members.keys() ?? [])];
-      if (mode.invalidate) {
-        this.#values.delete(key);
-        this.#parents.delete(key);
-        if (mode.dropDependents) this.#dependents.delete(key);
+      if (!valid) {
+        if (mode.invalidate) {
+          this.#generations.set(key, { token: mode.token, expiresAt: now + this.tombstoneTtlMs });
+        }
+        return { valid: false, live: false, dependents: [] };
       }
-      return { valid: true, dependents };
+      const dependents = [...(live(this.#dependents, key, now)?.members.keys() ?? [])];
+      let wasLive = true;
+      if (mode.invalidate) {
+        wasLive = live(this.#values, key, now)?.payload.startsWith('0|') !== true;
+        this.#values.delete(key);
+        this.#values.set(key, { payload: `0|${mode.token}`, expiresAt: now + this.tombstoneTtlMs });
+        this.#evict();
+      }
+      return { valid: true, live: wasLive, dependents };
     });
   }
 
@@ -244,8 +256,8 @@ class MemoryScope implements StoreScope {
  * ```
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): CacheStore {
-  const { maxEntries = 100_000, sweepIntervalMs = 30_000, generationTtlMs = 3_600_000 } = options;
-  for (const [name, value] of Object.entries({ maxEntries, sweepIntervalMs, generationTtlMs })) {
+  const { maxEntries = 100_000, sweepIntervalMs = 30_000, tombstoneTtlMs = 600_000 } = options;
+  for (const [name, value] of Object.entries({ maxEntries, sweepIntervalMs, tombstoneTtlMs })) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
       throw new CacheError('INVALID_OPTIONS', `${name} must be a positive number of milliseconds or entries`);
     }
@@ -261,7 +273,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): CacheStore 
       if (closed) throw new CacheError('CLOSED', 'the memory store was closed');
       let scope = scopes.get(namespace);
       if (scope === undefined) {
-        scope = new MemoryScope(maxEntries, generationTtlMs, isClosed);
+        scope = new MemoryScope(maxEntries, tombstoneTtlMs, isClosed);
         scopes.set(namespace, scope);
       }
       if (timer === undefined) {

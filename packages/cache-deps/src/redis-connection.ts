@@ -139,32 +139,32 @@ export class RedisConnection {
     }
   }
 
-  /** Clients of every master (the one client for a single server). */
-  async #masters(): Promise<RedisNodeClientLike[]> {
+  /** A way to send to each master: the client itself on one server, each node's client on a cluster. */
+  async #masters(): Promise<Array<(args: string[]) => Promise<unknown>>> {
     const target = this.target;
-    if (!isCluster(target)) return [target];
-    return Promise.all(target.masters.map((node) => this.#guard(target.nodeClient(node))));
+    if (!isCluster(target)) return [(args) => this.send(undefined, args, true)];
+    const clients = await Promise.all(target.masters.map((node) => this.#guard(target.nodeClient(node))));
+    return clients.map((client) => (args: string[]) => this.#guard(client.sendCommand(args)));
   }
 
   /** Loads the scripts on every master, so the first calls already go by SHA1. */
   async loadScripts(scripts: readonly Script[]): Promise<void> {
     const masters = await this.#masters();
     await Promise.all(
-      masters.flatMap((client) =>
-        scripts.map((script) => this.#guard(client.sendCommand(['SCRIPT', 'LOAD', script.source]))),
-      ),
+      masters.flatMap((send) => scripts.map((script) => send(['SCRIPT', 'LOAD', script.source]))),
     );
   }
 
   /** SCAN with MATCH over every master, one batch per reply; never KEYS. */
   async *scan(match: string, count: number): AsyncIterable<string[]> {
-    for (const client of await this.#masters()) {
+    for (const send of await this.#masters()) {
       let cursor = '0';
       do {
         if (this.#closed) throw new CacheError('CLOSED', 'the Redis store was closed');
-        const reply = (await this.#guard(
-          client.sendCommand(['SCAN', cursor, 'MATCH', match, 'COUNT', String(count)]),
-        )) as [string, string[]];
+        const reply = (await send(['SCAN', cursor, 'MATCH', match, 'COUNT', String(count)])) as [
+          string,
+          string[],
+        ];
         cursor = String(reply[0]);
         if (reply[1].length > 0) yield reply[1];
       } while (cursor !== '0');

@@ -4,6 +4,7 @@
  * every script is Cluster-safe. Loaded once per server and called by SHA1 (EVALSHA).
  */
 import { createHash } from 'node:crypto';
+import { VERSION_BYTES } from './entry';
 
 export interface Script {
   readonly name: string;
@@ -31,23 +32,43 @@ end
 `;
 
 /**
+ * The version of a node as `wrap` observes it before loading and checks before storing: the head of
+ * its value key (`1|<createdAt>` for an entry, `0|<token>` for the tombstone an invalidation left)
+ * and its generation key (bumped when a walk reached it over an edge it no longer declares).
+ * `versionOf` in redis-store.ts computes the same from GETRANGE + GET.
+ */
+const STATE = `
+local function state(value, generation)
+  local head = redis.call('GETRANGE', value, 0, ${VERSION_BYTES - 1})
+  if string.sub(head, 1, 2) == '1|' then head = string.match(head, '^1|[^|]*') or head end
+  return head .. '#' .. (redis.call('GET', generation) or '')
+end
+`;
+
+/**
  * One breadth-first level of a cascade (or of a read-only walk).
  *
  * KEYS: per node, 4 keys: value, parents (what it depends on), dependents (index), generation.
- * ARGV: mode ('i' invalidate | 'r' read), drop ('1' | '0'), generation token, generation ttl ms,
- *       then per node: the number of parents it was reached from, and those parents.
+ * ARGV: mode ('i' invalidate | 'r' read), token, tombstone ttl ms, then per node: the number of
+ *       parents it was reached from, and those parents.
  *
- * A node reached from parents that its own parents record no longer lists was reached over a stale
- * edge: it is left alone (reply {0}), but its generation is still bumped so that a `wrap` about to
- * store a value depending on those parents refuses to. Replies {1, dependents} otherwise.
+ * A valid node's value is replaced by a tombstone `0|<token>` (so a `wrap` that read the key before
+ * refuses to store), and its dependents are returned. A node reached from parents that its own
+ * record no longer lists was reached over a stale edge: it keeps its value, but its generation is
+ * bumped, so that a `wrap` about to store a value depending on those parents refuses to. Edges stay
+ * in place (a retry after a failure must still find its way down); they expire with the entries
+ * that declared them.
+ *
+ * The reply is flat: per node, -1 (reached over a stale edge), or 2 * (number of dependents) + 1 if
+ * it was live (0 if it already held a tombstone), followed by the dependents.
  */
 export const VISIT = script(
   'visit',
   `
 local invalidate = ARGV[1] == 'i'
-local drop = ARGV[2] == '1'
-local token, generationTtl = ARGV[3], ARGV[4]
-local a = 5
+local token, ttl = ARGV[2], ARGV[3]
+local tombstone = '0|' .. token
+local a = 4
 local out = {}
 for n = 1, #KEYS / 4 do
   local b = (n - 1) * 4
@@ -57,19 +78,18 @@ for n = 1, #KEYS / 4 do
     if not valid and redis.call('ZSCORE', KEYS[b + 2], ARGV[a + f]) then valid = true end
   end
   a = a + count + 1
-  if invalidate then redis.call('SET', KEYS[b + 4], token, 'PX', generationTtl) end
   if valid then
     local dependents = redis.call('ZRANGE', KEYS[b + 3], 0, -1)
+    local live = 1
     if invalidate then
-      if drop then
-        redis.call('DEL', KEYS[b + 1], KEYS[b + 2], KEYS[b + 3])
-      else
-        redis.call('DEL', KEYS[b + 1], KEYS[b + 2])
-      end
+      local old = redis.call('SET', KEYS[b + 1], tombstone, 'PX', ttl, 'GET')
+      if old and string.sub(old, 1, 2) == '0|' then live = 0 end
     end
-    out[n] = {1, dependents}
+    out[#out + 1] = #dependents * 2 + live
+    for i = 1, #dependents do out[#out + 1] = dependents[i] end
   else
-    out[n] = {0}
+    if invalidate then redis.call('SET', KEYS[b + 4], token, 'PX', ttl) end
+    out[#out + 1] = -1
   end
 end
 return out
@@ -80,38 +100,38 @@ return out
  * Writes an entry and its edges, or only edges.
  *
  * mode 'w' (write): KEYS = value, parents, generation of the key, then for each dependency in the
- *   same slot: its dependents index and its generation. Checks every expected generation first and
+ *   same slot: its dependents index, value and generation. Checks every expected version first and
  *   writes nothing (reply 0) when one changed; then adds the key to each dependency's index, stores
  *   the value and replaces the key's parents record.
  * mode 'a' (add): like 'w' without touching the value, and adding to the parents record.
- * mode 'e' (edges): KEYS = dependents index and generation of each dependency in one slot (the other
- *   slots of a cluster write, sent before the 'w' call).
+ * mode 'e' (edges): KEYS = dependents index, value and generation of each dependency in one slot
+ *   (the other slots of a cluster write, sent before the 'w' call).
  *
- * ARGV: mode, key, px ('' = no expiry), expected own generation ('-' = unchecked), payload,
- *       number of all dependencies, all dependencies, then one expected generation per pair of
- *       dependency keys in KEYS.
+ * ARGV: mode, key, px ('' = no expiry), expected own version ('-' = unchecked), payload,
+ *       number of all dependencies, all dependencies, then one expected version per dependency
+ *       triple in KEYS.
  * Edge scores are the server's time plus px, so expired edges are pruned by one clock per shard.
  */
 export const WRITE = script(
   'write',
-  `${EXTEND}
+  `${EXTEND}${STATE}
 local mode, child, px, expectOwn, payload = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local all = tonumber(ARGV[6])
 local base = 0
 if mode ~= 'e' then base = 3 end
-local edgeCount = (#KEYS - base) / 2
+local edgeCount = (#KEYS - base) / 3
 local expects = 6 + all
-if mode == 'w' and expectOwn ~= '-' and (redis.call('GET', KEYS[3]) or '') ~= expectOwn then return 0 end
+if mode == 'w' and expectOwn ~= '-' and state(KEYS[1], KEYS[3]) ~= expectOwn then return 0 end
 for i = 1, edgeCount do
   local expected = ARGV[expects + i]
-  if expected ~= '-' and (redis.call('GET', KEYS[base + 2 * i]) or '') ~= expected then return 0 end
+  if expected ~= '-' and state(KEYS[base + 3 * i - 1], KEYS[base + 3 * i]) ~= expected then return 0 end
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local score = '+inf'
 if px ~= '' then score = now + tonumber(px) end
 for i = 1, edgeCount do
-  local index = KEYS[base + 2 * i - 1]
+  local index = KEYS[base + 3 * i - 2]
   local fresh = redis.call('EXISTS', index) == 0
   if not fresh then redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. now) end
   redis.call('ZADD', index, score, child)

@@ -3,15 +3,16 @@
  *
  * Every node of the graph owns four keys that share its hash slot through the `{key}` tag:
  *
- *   <ns>:{<key>}:v   the entry (string, PX = ttl + grace)
+ *   <ns>:{<key>}:v   the entry (string, PX = ttl + grace), or the tombstone an invalidation left
  *   <ns>:{<key>}:p   what the key depends on (sorted set; the authoritative edge record)
  *   <ns>:{<key>}:d   what depends on the key (sorted set, score = edge expiry; an index)
- *   <ns>:{<key>}:g   generation token written by invalidations (guards `wrap` writes)
+ *   <ns>:{<key>}:g   generation token, bumped when a walk reaches the key over a stale edge
  *
  * A cascade visits the graph level by level; each level is a batch of script calls sent together
  * (one round trip), each call holding nodes of one slot. See docs/cache-deps.md.
  */
 import { CoherenceChannel } from './coherence';
+import { VERSION_BYTES, versionOf } from './entry';
 import { CacheError } from './errors';
 import { assertNamespace } from './keys';
 import { type RedisClientLike, type RedisClusterLike, RedisConnection } from './redis-connection';
@@ -43,18 +44,19 @@ export interface RedisStoreOptions {
   timeoutMs?: number;
   /**
    * Most nodes per script call in a cascade level: smaller calls block Redis for less time each.
-   * @default 256
+   * @default 512
    */
   batchSize?: number;
   /**
-   * How long an invalidation's generation token is kept, in milliseconds: a `wrap` loader running
-   * longer than this cannot be told that its inputs were invalidated meanwhile.
-   * @default 3_600_000
+   * How long an invalidated key keeps its tombstone, in milliseconds: a `wrap` loader running longer
+   * than this cannot be told that its inputs were invalidated meanwhile.
+   * @default 600_000
    */
-  generationTtlMs?: number;
+  tombstoneTtlMs?: number;
 }
 
 const SCAN_COUNT = 1000;
+const INVALID: VisitResult = { valid: false, live: false, dependents: [] };
 
 interface Group<T> {
   items: T[];
@@ -88,7 +90,7 @@ class RedisScope implements StoreScope {
     private readonly connection: RedisConnection,
     private readonly namespace: string,
     private readonly batchSize: number,
-    private readonly generationTtlMs: number,
+    private readonly tombstoneTtlMs: number,
     private readonly ready: Promise<void>,
   ) {
     this.#prefix = `${namespace}:{`;
@@ -99,6 +101,11 @@ class RedisScope implements StoreScope {
     return `${this.#prefix}${key}}:${kind}`;
   }
 
+  /** What a write touches of a dependency: its dependents index, and what its version is read from. */
+  #edgeKeys(parent: string): string[] {
+    return [this.#key(parent, 'd'), this.#key(parent, 'v'), this.#key(parent, 'g')];
+  }
+
   get(key: string): Promise<string | undefined> {
     const redisKey = this.#key(key, 'v');
     return this.connection
@@ -106,14 +113,19 @@ class RedisScope implements StoreScope {
       .then((reply) => (typeof reply === 'string' ? reply : undefined));
   }
 
-  async generations(keys: readonly string[]): Promise<string[]> {
+  async versions(keys: readonly string[]): Promise<string[]> {
     const replies = await Promise.all(
-      keys.map((key) => {
-        const redisKey = this.#key(key, 'g');
-        return this.connection.send(redisKey, ['GET', redisKey], true);
+      keys.flatMap((key) => {
+        const value = this.#key(key, 'v');
+        const generation = this.#key(key, 'g');
+        return [
+          this.connection.send(value, ['GETRANGE', value, '0', String(VERSION_BYTES - 1)], true),
+          this.connection.send(generation, ['GET', generation], true),
+        ];
       }),
     );
-    return replies.map((reply) => (typeof reply === 'string' ? reply : ''));
+    const text = (reply: unknown) => (typeof reply === 'string' ? reply : '');
+    return keys.map((_, i) => versionOf(text(replies[2 * i]), text(replies[2 * i + 1])));
   }
 
   async write(request: StoreWrite): Promise<boolean> {
@@ -155,7 +167,7 @@ class RedisScope implements StoreScope {
         [...groups.values()].map(({ items }) =>
           this.connection.script(
             WRITE,
-            items.flatMap((edge) => [this.#key(edge.parent, 'd'), this.#key(edge.parent, 'g')]),
+            items.flatMap((edge) => this.#edgeKeys(edge.parent)),
             ['e', key, expiry, '-', '', '0', ...items.map((edge) => edge.expected)],
           ),
         ),
@@ -168,7 +180,7 @@ class RedisScope implements StoreScope {
         this.#key(key, 'v'),
         this.#key(key, 'p'),
         this.#key(key, 'g'),
-        ...local.flatMap((edge) => [this.#key(edge.parent, 'd'), this.#key(edge.parent, 'g')]),
+        ...local.flatMap((edge) => this.#edgeKeys(edge.parent)),
       ],
       [
         mode,
@@ -215,12 +227,7 @@ class RedisScope implements StoreScope {
     await this.ready;
     const results: VisitResult[] = new Array(items.length);
     const calls: Promise<void>[] = [];
-    const head = [
-      mode.invalidate ? 'i' : 'r',
-      mode.dropDependents ? '1' : '0',
-      mode.token || '-',
-      String(this.generationTtlMs),
-    ];
+    const head = [mode.invalidate ? 'i' : 'r', mode.token || '-', String(this.tombstoneTtlMs)];
     for (const group of groupBy(items, (item) => this.connection.group(this.#key(item.key, 'v'))).values()) {
       for (let start = 0; start < group.items.length; start += this.batchSize) {
         const chunk = group.items.slice(start, start + this.batchSize);
@@ -238,13 +245,21 @@ class RedisScope implements StoreScope {
         }
         calls.push(
           this.connection.script(VISIT, keys, args).then((reply) => {
-            const rows = reply as Array<[number, string[]] | [number]>;
-            rows.forEach((row, i) => {
-              results[indexes[i]!] =
-                Number(row[0]) === 1
-                  ? { valid: true, dependents: (row[1] ?? []).map(String) }
-                  : { valid: false, dependents: [] };
-            });
+            const flat = reply as Array<string | number>;
+            let at = 0;
+            for (const index of indexes) {
+              const code = Number(flat[at++]);
+              if (code < 0) results[index] = INVALID;
+              else {
+                const count = code >> 1;
+                results[index] = {
+                  valid: true,
+                  live: (code & 1) === 1,
+                  dependents: flat.slice(at, at + count) as string[],
+                };
+                at += count;
+              }
+            }
           }),
         );
       }
@@ -292,11 +307,11 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
       'createRedisStore needs a connected node-redis client or cluster as `client`',
     );
   }
-  const { client, timeoutMs = 1_000, batchSize = 256, generationTtlMs = 3_600_000 } = options;
+  const { client, timeoutMs = 1_000, batchSize = 512, tombstoneTtlMs = 600_000 } = options;
   if (typeof client.sendCommand !== 'function') {
     throw new CacheError('INVALID_OPTIONS', 'client must be a node-redis v5 client or cluster');
   }
-  for (const [name, value] of Object.entries({ timeoutMs, batchSize, generationTtlMs })) {
+  for (const [name, value] of Object.entries({ timeoutMs, batchSize, tombstoneTtlMs })) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
       throw new CacheError('INVALID_OPTIONS', `${name} must be a positive number`);
     }
@@ -309,7 +324,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
     kind: connection.cluster ? 'redis-cluster' : 'redis',
     scope(namespace: string): StoreScope {
       assertNamespace(namespace);
-      return new RedisScope(connection, namespace, Math.floor(batchSize), Math.ceil(generationTtlMs), ready);
+      return new RedisScope(connection, namespace, Math.floor(batchSize), Math.ceil(tombstoneTtlMs), ready);
     },
     close: () => connection.close(),
   };

@@ -99,7 +99,10 @@ export interface InvalidateOptions {
 
 /** What an invalidation removed. */
 export interface InvalidationResult {
-  /** Every key invalidated, roots first, in breadth-first order. */
+  /**
+   * Every key invalidated, roots first, in breadth-first order. Keys already invalidated earlier
+   * (and not set since) are walked through, so their dependents are reached, but not listed.
+   */
   readonly keys: readonly string[];
   /** Dependency levels visited (1 when only the roots were touched, 0 when nothing matched). */
   readonly levels: number;
@@ -265,8 +268,8 @@ export interface StoreWrite {
   readonly ttlMs: number | undefined;
   readonly dependsOn: readonly string[];
   /**
-   * Generation tokens read before the value was computed (`''` when none): the write is skipped when
-   * the key or any dependency was invalidated since.
+   * Versions (from `versions`) read before the value was computed: the write is skipped when the key
+   * or any dependency changed since (an invalidation, or another writer).
    */
   readonly expect?: { readonly key: string; readonly dependsOn: readonly string[] };
 }
@@ -279,11 +282,13 @@ export interface VisitItem {
 
 /** How a level is visited. */
 export interface VisitMode {
-  /** Remove the entry and its outgoing edges and bump its generation; false only reads. */
+  /**
+   * Replace the entry by a tombstone carrying `token` (which changes its version); false only reads.
+   * Edges stay (they expire with the entries that declared them): if a walk fails part-way, a retry
+   * must still find its way down.
+   */
   readonly invalidate: boolean;
-  /** Also drop the node's dependents index (every dependent will be invalidated too). */
-  readonly dropDependents: boolean;
-  /** Generation token written to every visited node. */
+  /** Unique per walk. */
   readonly token: string;
 }
 
@@ -291,6 +296,8 @@ export interface VisitMode {
 export interface VisitResult {
   /** False when the node was reached over an edge its current entry no longer declares. */
   readonly valid: boolean;
+  /** False when it already held the tombstone of an earlier invalidation (it is walked through). */
+  readonly live: boolean;
   /** Its dependents (possibly with stale edges, which the next level filters out). */
   readonly dependents: readonly string[];
 }
@@ -327,9 +334,12 @@ export interface CoherenceLink {
 export interface StoreScope {
   /** The stored text of `key`, or undefined. */
   get(key: string): Promise<string | undefined>;
-  /** Current generation token of each key (`''` when it has none). */
-  generations(keys: readonly string[]): Promise<string[]>;
-  /** Writes an entry and its edges; false when a generation in `expect` changed (nothing written). */
+  /**
+   * An opaque version of each key that changes whenever the key is invalidated (or written): `wrap`
+   * reads it before loading and the store compares it before storing.
+   */
+  versions(keys: readonly string[]): Promise<string[]>;
+  /** Writes an entry and its edges; false when a version in `expect` changed (nothing written). */
   write(request: StoreWrite): Promise<boolean>;
   addDependencies(key: string, dependsOn: readonly string[], lifetime: EdgeLifetime): Promise<void>;
   dependencies(key: string): Promise<string[]>;

@@ -310,6 +310,16 @@ export function describeConformance(name: string, target: ConformanceTarget): vo
         expect(await cache.get('b')).toBeUndefined();
       });
 
+      it('still reaches the dependents of a deleted key through what it depended on', async () => {
+        const cache = make();
+        await cache.set('list', 'l', { dependsOn: ['user'] });
+        await cache.set('page', 'p', { dependsOn: ['list'] });
+        await cache.delete('list');
+        // 'list' was removed already: walked through, not listed again.
+        expect((await cache.invalidate('user')).keys).toEqual(['user', 'page']);
+        expect(await cache.get('page')).toBeUndefined();
+      });
+
       it('adds dependencies to an existing entry, living as long as it', async () => {
         const cache = make();
         await cache.set('view', 'v', { ttl: 5_000, dependsOn: ['a'] });
@@ -323,11 +333,14 @@ export function describeConformance(name: string, target: ConformanceTarget): vo
         const ns = target.namespace();
         const cache = target.create({ store: target.store(), namespace: ns });
         open.push(cache);
-        await cache.set('root', 1, { ttl: 120 });
-        for (let i = 0; i < 20; i++)
-          await cache.set(`leaf:${i}`, i, { ttl: 120, dependsOn: ['root', `mid:${i % 3}`] });
+        await cache.set('root', 1, { ttl: 600 });
+        await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            cache.set(`leaf:${i}`, i, { ttl: 600, dependsOn: ['root', `mid:${i % 3}`] }),
+          ),
+        );
         expect(await cache.dependentsOf('root')).toHaveLength(20);
-        await sleep(300);
+        await sleep(1_000);
         expect(await cache.dependentsOf('root')).toEqual([]);
         expect(await cache.dependentsOf('mid:1')).toEqual([]);
         expect(await cache.dependenciesOf('leaf:1')).toEqual([]);
@@ -349,6 +362,13 @@ export function describeConformance(name: string, target: ConformanceTarget): vo
         expect(result.keys).toHaveLength(10_000);
         expect(new Set(result.keys).size).toBe(10_000);
         expect(result.levels).toBe(5);
+        // Rebuilt and invalidated again: the same walk (edges were kept and rewritten).
+        await Promise.all(
+          graph.slice(0, 111).map((node) => cache.set(node.key, 1, { dependsOn: node.dependsOn })),
+        );
+        const again = await cache.invalidate('n0');
+        expect(again.keys).toHaveLength(111);
+        expect(again.levels).toBe(3);
         for (const key of ['n0', 'n1', 'n57', 'n999', 'n5000', 'n9999'])
           expect(await cache.get(key)).toBeUndefined();
       }, 60_000);

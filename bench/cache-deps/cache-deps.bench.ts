@@ -1,0 +1,352 @@
+/**
+ * @plat/cache-deps beside what a team would otherwise do, in one run against the local Redis:
+ *
+ * 1. Cascade invalidation of a 10,000-node graph (1 → 10 → 100 → 1,000 → 8,889, second parents)
+ *    against a naive client-side walk (one round trip per key) and a single server-side Lua BFS (the
+ *    lower bound on one Redis; it breaks Cluster rules and blocks Redis while it runs). Also on a
+ *    private 3-master Redis Cluster when redis-server and redis-cli are installed.
+ * 2. `get` hits against raw node-redis GET and bentocache (Redis only, and with its memory L1).
+ * 3. What bentocache's `deleteByTag` costs afterwards: it deletes nothing, it stamps the tag and every
+ *    later read of a tagged key pays for checking it.
+ */
+import { randomBytes } from 'node:crypto';
+import { type Cache, createCache, createRedisStore } from '@plat/cache-deps';
+import { hasCommand, startRedisCluster } from '@plat/testkit';
+import { BentoCache, bentostore } from 'bentocache';
+import { memoryDriver } from 'bentocache/drivers/memory';
+import { redisDriver } from 'bentocache/drivers/redis';
+import { Redis } from 'ioredis';
+import { createClient, createCluster, type RedisClientType } from 'redis';
+import { type BenchRow, compareThroughput, printTable } from '../harness';
+
+const QUICK = process.env.PLAT_BENCH_QUICK === '1';
+const REDIS_URL = process.env.PLAT_TEST_REDIS_URL ?? process.env.PLAT_BENCH_REDIS_URL;
+const RUNS = QUICK ? 1 : 5;
+
+interface GraphNode {
+  key: string;
+  dependsOn: string[];
+}
+
+/** The issue's graph: 1 → 10 → 100 → 1,000 → 8,889; every node below level 1 has a second parent. */
+function graph(): GraphNode[] {
+  const nodes: GraphNode[] = [{ key: 'n0', dependsOn: [] }];
+  let previous = ['n0'];
+  while (nodes.length < 10_000) {
+    const level: string[] = [];
+    for (let i = 0; i < previous.length * 10 && nodes.length < 10_000; i++) {
+      const key = `n${nodes.length}`;
+      const first = previous[Math.floor(i / 10)]!;
+      const second = previous[(Math.floor(i / 10) + 1 + (i % 7)) % previous.length]!;
+      nodes.push({ key, dependsOn: first === second ? [first] : [first, second] });
+      level.push(key);
+    }
+    previous = level;
+  }
+  return nodes;
+}
+
+const GRAPH = graph();
+const VALUE = { id: 42, name: 'workflow 42', nodes: [1, 2, 3], owner: { id: 7, name: 'ada' } };
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function deleteByPrefix(client: RedisClientType, prefix: string): Promise<void> {
+  for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
+    if (keys.length > 0) await client.unlink(keys);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The two baselines share one plain data model: `<p>v:<key>` values and `<p>d:<key>` sets of
+// dependents.
+// ---------------------------------------------------------------------------------------------
+
+async function buildPlain(client: RedisClientType, prefix: string): Promise<void> {
+  for (let i = 0; i < GRAPH.length; i += 1000) {
+    const multi = client.multi();
+    for (const node of GRAPH.slice(i, i + 1000)) {
+      multi.set(`${prefix}v:${node.key}`, JSON.stringify(VALUE));
+      for (const parent of node.dependsOn) multi.sAdd(`${prefix}d:${parent}`, node.key);
+    }
+    await multi.execAsPipeline();
+  }
+}
+
+/** What a team writes first: walk the graph from the client, one round trip per key. */
+async function naiveWalk(client: RedisClientType, prefix: string, root: string): Promise<number> {
+  const seen = new Set([root]);
+  const queue = [root];
+  for (let i = 0; i < queue.length; i++) {
+    const key = queue[i]!;
+    const [dependents] = await Promise.all([
+      client.sMembers(`${prefix}d:${key}`),
+      client.del([`${prefix}v:${key}`, `${prefix}d:${key}`]),
+    ]);
+    for (const dependent of dependents) {
+      if (!seen.has(dependent)) {
+        seen.add(dependent);
+        queue.push(dependent);
+      }
+    }
+  }
+  return queue.length;
+}
+
+/** The lower bound on one server: the whole walk in one script (keys built inside: not Cluster-safe). */
+const LUA_BFS = `
+local prefix = ARGV[1]
+local queue, seen, head = {KEYS[1]}, {[KEYS[1]] = true}, 1
+while head <= #queue do
+  local key = queue[head]
+  head = head + 1
+  local dependents = redis.call('SMEMBERS', prefix .. 'd:' .. key)
+  redis.call('DEL', prefix .. 'v:' .. key, prefix .. 'd:' .. key)
+  for _, d in ipairs(dependents) do
+    if not seen[d] then
+      seen[d] = true
+      queue[#queue + 1] = d
+    end
+  end
+end
+return #queue
+`;
+
+async function buildCache(cache: Cache): Promise<void> {
+  for (let i = 0; i < GRAPH.length; i += 1000) {
+    await Promise.all(
+      GRAPH.slice(i, i + 1000).map((node) => cache.set(node.key, VALUE, { dependsOn: node.dependsOn })),
+    );
+  }
+}
+
+async function timeRuns(
+  build: () => Promise<void>,
+  run: () => Promise<number>,
+): Promise<{ ms: number; removed: number }> {
+  const times: number[] = [];
+  let removed = 0;
+  for (let i = 0; i < RUNS; i++) {
+    await build();
+    const started = performance.now();
+    removed = await run();
+    times.push(performance.now() - started);
+  }
+  return { ms: median(times), removed };
+}
+
+async function cascadeTable(client: RedisClientType, prefix: string): Promise<void> {
+  const rows: BenchRow[] = [];
+  const add = (system: string, result: { ms: number; removed: number }, roundTrips: string) => {
+    rows.push({
+      system,
+      metrics: { 'ms (median)': result.ms, 'keys removed': result.removed, 'round trips': roundTrips },
+    });
+  };
+
+  const plain = `${prefix}plain:`;
+  add(
+    'naive client-side walk (node-redis)',
+    await timeRuns(
+      () => buildPlain(client, plain),
+      () => naiveWalk(client, plain, 'n0'),
+    ),
+    '10,000',
+  );
+  const sha = String(await client.scriptLoad(LUA_BFS));
+  add(
+    'single Lua BFS (lower bound, not Cluster-safe)',
+    await timeRuns(
+      () => buildPlain(client, plain),
+      async () => Number(await client.evalSha(sha, { keys: ['n0'], arguments: [plain] })),
+    ),
+    '1',
+  );
+
+  const store = createRedisStore({ client, timeoutMs: 10_000 });
+  const cache = createCache({ store, namespace: `${prefix}plat` });
+  let levels = 0;
+  add(
+    '@plat/cache-deps invalidate (Redis)',
+    await timeRuns(
+      () => buildCache(cache),
+      async () => {
+        const result = await cache.invalidate('n0');
+        levels = result.levels;
+        return result.keys.length;
+      },
+    ),
+    `${levels} levels`,
+  );
+  rows[rows.length - 1]!.metrics['round trips'] = `${levels} (one per level)`;
+  await cache.close();
+  await store.close();
+
+  if (hasCommand('redis-server') && hasCommand('redis-cli')) {
+    const handle = await startRedisCluster({ masters: 3 });
+    const cluster = createCluster({ rootNodes: [...handle.rootNodes] });
+    cluster.on('error', () => {});
+    await cluster.connect();
+    const clusterStore = createRedisStore({ client: cluster, timeoutMs: 10_000 });
+    const onCluster = createCache({ store: clusterStore, namespace: 'plat' });
+    add(
+      '@plat/cache-deps invalidate (3-master Cluster)',
+      await timeRuns(
+        () => buildCache(onCluster),
+        async () => (await onCluster.invalidate('n0')).keys.length,
+      ),
+      `${levels} (one per level)`,
+    );
+    await onCluster.close();
+    await clusterStore.close();
+    await cluster.close();
+    await handle.stop();
+  } else {
+    console.log(
+      '(3-master Cluster row skipped: redis-server and redis-cli are needed to start a private cluster)',
+    );
+  }
+
+  const base = rows[0]!.metrics['ms (median)'] as number;
+  for (const row of rows)
+    row.metrics['x faster than naive'] = `${(base / (row.metrics['ms (median)'] as number)).toFixed(1)}x`;
+  printTable(
+    'cascade invalidation of a 10,000-node graph (median of runs, graph rebuilt before each)',
+    rows,
+    {
+      ratioOf: 'ms (median)',
+      higherIsBetter: false,
+      note: `${RUNS} run(s) each. Graph: 1 → 10 → 100 → 1,000 → 8,889 with second parents. The Cluster row runs on a private cluster on this same machine (3 redis-server processes).`,
+    },
+  );
+}
+
+async function getTable(client: RedisClientType, prefix: string): Promise<void> {
+  const key = `${prefix}raw:hot`;
+  await client.set(key, JSON.stringify(VALUE));
+
+  const store = createRedisStore({ client });
+  const plat = createCache({ store, namespace: `${prefix}get` });
+  await plat.set('hot', VALUE, { dependsOn: ['user:7', 'workflow:42'] });
+  const platL1 = createCache({ store, namespace: `${prefix}get`, l1: true });
+
+  const ioredis = new Redis(REDIS_URL!, { lazyConnect: false });
+  const bentoRedis = new BentoCache({
+    default: 'redis',
+    stores: {
+      redis: bentostore().useL2Layer(redisDriver({ connection: ioredis, prefix: `${prefix}bento` })),
+    },
+  });
+  const bentoL1 = new BentoCache({
+    default: 'tiered',
+    stores: {
+      tiered: bentostore()
+        .useL1Layer(memoryDriver({ maxSize: '10mb' }))
+        .useL2Layer(redisDriver({ connection: ioredis, prefix: `${prefix}bentol1` })),
+    },
+  });
+  await bentoRedis.set({ key: 'hot', value: VALUE, ttl: '1h' });
+  await bentoL1.set({ key: 'hot', value: VALUE, ttl: '1h' });
+  // Let the L1 lease come up before measuring.
+  for (let i = 0; i < 100; i++) {
+    await platL1.get('hot');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    let layer: string | undefined;
+    const stop = platL1.onRead((event) => {
+      layer = event.layer;
+    });
+    await platL1.get('hot');
+    stop();
+    if (layer === 'l1') break;
+  }
+
+  await compareThroughput(
+    'get hit through Redis, sequential (ops/s)',
+    [
+      { name: 'raw node-redis GET (string, not decoded)', fn: () => client.get(key) },
+      { name: '@plat/cache-deps get (entry with 2 dependencies)', fn: () => plat.get('hot') },
+      { name: 'bentocache get (Redis only)', fn: () => bentoRedis.get({ key: 'hot' }) },
+    ],
+    {
+      note: 'One await per operation, the same ~100-byte JSON value; the machine is shared, compare ratios within the run.',
+    },
+  );
+  await compareThroughput(
+    'get hit from the in-process L1 (ops/s)',
+    [
+      { name: 'bentocache get (memory L1 + Redis)', fn: () => bentoL1.get({ key: 'hot' }) },
+      { name: '@plat/cache-deps get (L1 + Redis)', fn: () => platL1.get('hot') },
+    ],
+    {
+      note: "@plat's L1 stays coherent with confirmations (invalidate waits for every instance); bentocache's bus does not wait.",
+    },
+  );
+
+  // What deleteByTag leaves behind: it stamps the tag; every later read of a tagged key checks it.
+  const tagged = 200;
+  for (let i = 0; i < tagged; i++) {
+    await bentoRedis.set({ key: `t:${i}`, value: VALUE, ttl: '1h', tags: ['user:7'] });
+    await plat.set(`t:${i}`, VALUE, { dependsOn: ['user:7'] });
+  }
+  let n = 0;
+  await compareThroughput('get hit of a key with a tag / dependency, before any invalidation (ops/s)', [
+    { name: '@plat/cache-deps get (dependsOn user:7)', fn: () => plat.get(`t:${n++ % tagged}`) },
+    {
+      name: 'bentocache get (tags: [user:7], Redis only)',
+      fn: () => bentoRedis.get({ key: `t:${n++ % tagged}` }),
+    },
+  ]);
+  const started = performance.now();
+  await bentoRedis.deleteByTag({ tags: ['user:7'] });
+  const bentoCall = performance.now() - started;
+  const started2 = performance.now();
+  await plat.invalidate('user:7');
+  const platCall = performance.now() - started2;
+  await compareThroughput(
+    'get of a key after its tag / dependency was invalidated (ops/s)',
+    [
+      { name: '@plat/cache-deps get (entry removed by invalidate)', fn: () => plat.get(`t:${n++ % tagged}`) },
+      {
+        name: 'bentocache get (entry still stored, tag stamped)',
+        fn: () => bentoRedis.get({ key: `t:${n++ % tagged}` }),
+      },
+    ],
+    {
+      note: `The calls themselves: @plat invalidate('user:7') removing ${tagged + 1} keys took ${platCall.toFixed(1)} ms; bentocache deleteByTag took ${bentoCall.toFixed(1)} ms and removed nothing.`,
+    },
+  );
+
+  await platL1.close();
+  await plat.close();
+  await store.close();
+  await bentoRedis.disconnectAll();
+  await bentoL1.disconnectAll();
+  ioredis.disconnect();
+}
+
+export default async function run(): Promise<void> {
+  if (REDIS_URL === undefined) {
+    console.log(
+      'cache-deps benchmarks skipped: set PLAT_TEST_REDIS_URL=redis://127.0.0.1:6379 (they need Redis).',
+    );
+    return;
+  }
+  const client = createClient({ url: REDIS_URL }) as RedisClientType;
+  try {
+    await client.connect();
+  } catch (error) {
+    console.log(`cache-deps benchmarks skipped: Redis at ${REDIS_URL} is unreachable (${String(error)}).`);
+    return;
+  }
+  const prefix = `bench_cache_deps_${randomBytes(4).toString('hex')}:`;
+  try {
+    await cascadeTable(client, prefix);
+    await getTable(client, prefix);
+  } finally {
+    await deleteByPrefix(client, prefix);
+    await client.close();
+  }
+}
