@@ -45,6 +45,9 @@ interface Fetched {
   failed: boolean;
 }
 
+const NOTHING: Fetched = { entry: undefined, failed: false };
+const FAILED: Fetched = { entry: undefined, failed: true };
+
 interface CascadeState {
   readonly token: string;
   /** Keys invalidated so far (validly reached), in order. */
@@ -198,17 +201,24 @@ class DependencyCache implements Cache {
       if (this.#listeners.size > 0) this.#emit({ key, hit: true, stale: false, layer: 'l1' });
       return Promise.resolve(local.value as T);
     }
-    return this.#getFromStore<T>(key);
-  }
-
-  async #getFromStore<T>(key: string): Promise<T | undefined> {
-    const { entry } = await this.#fetch(key);
-    if (entry === undefined || entry.stale) {
-      this.#emit({ key, hit: false, stale: false, layer: undefined });
-      return undefined;
-    }
-    this.#emit({ key, hit: true, stale: false, layer: 'store' });
-    return entry.value as T;
+    // One `then` on the store's promise, not nested async functions: this is the hottest path.
+    const epoch = this.#epoch;
+    return this.#scope.get(key).then(
+      (text) => {
+        const entry = this.#entryOf(key, text, epoch);
+        if (entry === undefined || entry.stale) {
+          if (this.#listeners.size > 0) this.#emit({ key, hit: false, stale: false, layer: undefined });
+          return undefined;
+        }
+        if (this.#listeners.size > 0) this.#emit({ key, hit: true, stale: false, layer: 'store' });
+        return entry.value as T;
+      },
+      (error: unknown) => {
+        this.#readFailed(key, error);
+        if (this.#listeners.size > 0) this.#emit({ key, hit: false, stale: false, layer: undefined });
+        return undefined;
+      },
+    );
   }
 
   async getEntry<T = unknown>(key: string): Promise<CacheEntry<T> | undefined> {
@@ -232,22 +242,32 @@ class DependencyCache implements Cache {
     return false;
   }
 
-  async #fetch(key: string): Promise<Fetched> {
+  #fetch(key: string): Promise<Fetched> {
     const epoch = this.#epoch;
-    let text: string | undefined;
-    try {
-      text = await this.#scope.get(key);
-    } catch (error) {
-      if (this.#failOpen && isStoreFailure(error)) {
-        this.#report(error, { operation: 'read', key });
-        return { entry: undefined, failed: true };
-      }
-      throw error;
-    }
-    if (text === undefined || isTombstone(text)) return { entry: undefined, failed: false };
+    return this.#scope.get(key).then(
+      (text) => {
+        const entry = this.#entryOf(key, text, epoch);
+        return entry === undefined ? NOTHING : { entry, failed: false };
+      },
+      (error: unknown) => {
+        this.#readFailed(key, error);
+        return FAILED;
+      },
+    );
+  }
+
+  /** Fail-open: a store failure reads as a miss (reported); otherwise it is the caller's error. */
+  #readFailed(key: string, error: unknown): void {
+    if (!this.#failOpen || !isStoreFailure(error)) throw error;
+    this.#report(error, { operation: 'read', key });
+  }
+
+  /** The entry in stored text (none for absent keys and tombstones); fresh ones also go to L1. */
+  #entryOf(key: string, text: string | null | undefined, epoch: number): CacheEntry | undefined {
+    if (text == null || isTombstone(text)) return undefined;
     const entry = this.#decode(key, text);
     if (entry !== undefined && !entry.stale) this.#fill(entry, epoch);
-    return { entry, failed: false };
+    return entry;
   }
 
   #decode(key: string, text: string): CacheEntry | undefined {

@@ -1,15 +1,18 @@
 /**
- * Time limits for store calls. One coarse timer per store checks every pending call instead of a
- * timer per call, which keeps the cost of a GET close to the bare command.
+ * Time limits for store calls. Every call of one store has the same limit, so deadlines arrive in
+ * the order calls were made: a FIFO queue and one coarse timer check them all, instead of a timer
+ * per call. This keeps the cost of a GET close to the bare command.
  */
 
 interface Pending {
   readonly at: number;
-  readonly fail: (error?: Error) => void;
+  done: boolean;
+  readonly reject: (error: unknown) => void;
 }
 
 export class Deadlines {
-  readonly #pending = new Set<Pending>();
+  #queue: Pending[] = [];
+  #head = 0;
   #timer: NodeJS.Timeout | undefined;
   readonly #tick: number;
 
@@ -17,26 +20,30 @@ export class Deadlines {
     this.#tick = Math.max(5, Math.min(100, Math.round(ms / 10)));
   }
 
-  /** `promise`, or a rejection with `timeout()` once `ms` have passed (at most one tick late). */
-  run<T>(promise: Promise<T>, timeout: () => Error): Promise<T> {
+  /**
+   * `promise`, or a rejection with `timeout()` once `ms` have passed (at most one tick late). A
+   * rejection of `promise` itself goes through `mapError`.
+   */
+  run<T>(promise: Promise<T>, timeout: () => Error, mapError?: (error: unknown) => unknown): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const pending: Pending = {
         at: performance.now() + this.ms,
-        fail: (error) => reject(error ?? timeout()),
+        done: false,
+        reject: (error) => reject(error ?? timeout()),
       };
-      this.#pending.add(pending);
+      this.#queue.push(pending);
       if (this.#timer === undefined) {
         this.#timer = setInterval(() => this.#sweep(), this.#tick);
         this.#timer.unref();
       }
       promise.then(
         (value) => {
-          this.#pending.delete(pending);
+          pending.done = true;
           resolve(value);
         },
         (error: unknown) => {
-          this.#pending.delete(pending);
-          reject(error);
+          pending.done = true;
+          reject(mapError === undefined ? error : mapError(error));
         },
       );
     });
@@ -44,22 +51,38 @@ export class Deadlines {
 
   #sweep(): void {
     const now = performance.now();
-    for (const pending of this.#pending) {
-      if (pending.at <= now) {
-        this.#pending.delete(pending);
-        pending.fail();
+    const queue = this.#queue;
+    while (this.#head < queue.length) {
+      const pending = queue[this.#head]!;
+      if (!pending.done) {
+        if (pending.at > now) break;
+        pending.done = true;
+        pending.reject(undefined);
       }
+      this.#head++;
     }
-    if (this.#pending.size === 0 && this.#timer !== undefined) {
-      clearInterval(this.#timer);
+    if (this.#head === queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+      if (this.#timer !== undefined) clearInterval(this.#timer);
       this.#timer = undefined;
+    } else if (this.#head > 1024) {
+      this.#queue = queue.slice(this.#head);
+      this.#head = 0;
     }
   }
 
   /** Fails every pending call now with `error` (the store is closing). */
   failAll(error: Error): void {
-    for (const pending of this.#pending) pending.fail(error);
-    this.#pending.clear();
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const pending = this.#queue[i]!;
+      if (!pending.done) {
+        pending.done = true;
+        pending.reject(error);
+      }
+    }
+    this.#queue = [];
+    this.#head = 0;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
   }

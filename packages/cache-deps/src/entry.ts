@@ -52,34 +52,28 @@ export function encodeEntry(meta: EntryMeta, payload: string): string {
 }
 
 function parseField(text: string, from: number, to: number): number | undefined {
-  if (from === to) return undefined;
-  const value = Number(text.slice(from, to));
-  return Number.isFinite(value) ? value : Number.NaN;
+  return from === to ? undefined : Number(text.slice(from, to));
 }
 
 /** The entry in `text`, or undefined when it is not in this format (written by something else). */
 export function decodeEntry(text: string): DecodedEntry | undefined {
-  if (!text.startsWith(VERSION)) return undefined;
-  const bounds: number[] = [1];
-  for (let i = 2, found = 0; found < 4 && i < text.length; i++) {
-    if (text.charCodeAt(i) === SEP) {
-      bounds.push(i);
-      found++;
-    }
-  }
-  if (bounds.length !== 5) return undefined;
-  const [a, b, c, d, e] = bounds as [number, number, number, number, number];
+  if (text.charCodeAt(0) !== 49 || text.charCodeAt(1) !== SEP) return undefined; // '1|'
+  const a = 1;
+  const b = text.indexOf('|', a + 1);
+  const c = b === -1 ? -1 : text.indexOf('|', b + 1);
+  const d = c === -1 ? -1 : text.indexOf('|', c + 1);
+  const e = d === -1 ? -1 : text.indexOf('|', d + 1);
+  if (e === -1) return undefined;
   const createdAt = parseField(text, a + 1, b);
   const expiresAt = parseField(text, b + 1, c);
   const staleUntil = parseField(text, c + 1, d);
   const computeMs = parseField(text, d + 1, e);
+  // Number('') never reaches here (empty fields are undefined); NaN means a damaged header.
   if (
     createdAt === undefined ||
-    Number.isNaN(createdAt) ||
-    Number.isNaN(expiresAt) ||
-    Number.isNaN(staleUntil) ||
-    Number.isNaN(computeMs)
-  )
+    Number.isNaN(createdAt + (expiresAt ?? 0) + (staleUntil ?? 0) + (computeMs ?? 0))
+  ) {
     return undefined;
+  }
   return { createdAt, expiresAt, staleUntil, computeMs, payload: text.slice(e + 1) };
 }

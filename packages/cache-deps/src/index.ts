@@ -9,6 +9,7 @@ export type {
   RedisNodeClientLike,
 } from './redis-connection';
 export { createRedisStore, type RedisStoreOptions } from './redis-store';
+export { createResponseCache, type ResponseCacheOptions, responseDependsOn } from './response-cache';
 export type {
   Cache,
   CacheEntry,

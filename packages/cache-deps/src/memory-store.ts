@@ -88,7 +88,7 @@ class MemoryScope implements StoreScope {
     if (this.isClosed()) throw new CacheError('CLOSED', 'the memory store was closed');
   }
 
-  async get(key: string): Promise<string | undefined> {
+  async get(key: string): Promise<string | null | undefined> {
     this.#open();
     const now = performance.now();
     const value = live(this.#values, key, now);

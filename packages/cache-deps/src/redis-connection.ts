@@ -110,9 +110,7 @@ export class RedisConnection {
     });
 
   #guard<T>(promise: Promise<T>): Promise<T> {
-    return this.#deadlines.run(promise, this.#timeout).catch((error: unknown) => {
-      throw storeError(error);
-    });
+    return this.#deadlines.run(promise, this.#timeout, storeError);
   }
 
   /** One command, routed by `routeKey` on a cluster. */

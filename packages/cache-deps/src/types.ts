@@ -332,8 +332,8 @@ export interface CoherenceLink {
 
 /** The operations of one namespace of a store. Keys are cache keys (the store adds its prefix). */
 export interface StoreScope {
-  /** The stored text of `key`, or undefined. */
-  get(key: string): Promise<string | undefined>;
+  /** The stored text of `key`; null or undefined when there is none. */
+  get(key: string): Promise<string | null | undefined>;
   /**
    * An opaque version of each key that changes whenever the key is invalidated (or written): `wrap`
    * reads it before loading and the store compares it before storing.
