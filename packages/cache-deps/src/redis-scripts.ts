@@ -6,6 +6,17 @@
 import { createHash } from 'node:crypto';
 import { VERSION_BYTES } from './entry';
 
+/**
+ * Members of a node's record (`<ns>:{<key>}:n`, a sorted set): `<` + a key it depends on, `>` + a key
+ * that depends on it (scores: the edge's expiry, server time), and one generation member `}g<token>`
+ * with the score -1. Keys never start with `}`, and the one-character prefixes make every member
+ * unambiguous whatever the key holds.
+ */
+export const PARENT = '<';
+export const CHILD = '>';
+export const GENERATION = '}g';
+export const GENERATION_SCORE = '-1';
+
 export interface Script {
   readonly name: string;
   readonly source: string;
@@ -34,33 +45,34 @@ end
 /**
  * The version of a node as `wrap` observes it before loading and checks before storing: the head of
  * its value key (`1|<createdAt>` for an entry, `0|<token>` for the tombstone an invalidation left)
- * and its generation key (bumped when a walk reached it over an edge it no longer declares).
- * `versionOf` in redis-store.ts computes the same from GETRANGE + GET.
+ * and its generation member (bumped when a walk reached it over an edge it no longer declares).
+ * RedisScope.versions computes the same from GETRANGE + ZRANGEBYSCORE.
  */
 const STATE = `
-local function state(value, generation)
+local function state(value, node)
   local head = redis.call('GETRANGE', value, 0, ${VERSION_BYTES - 1})
   if string.sub(head, 1, 2) == '1|' then head = string.match(head, '^1|[^|]*') or head end
-  return head .. '#' .. (redis.call('GET', generation) or '')
+  local generation = redis.call('ZRANGEBYSCORE', node, ${GENERATION_SCORE}, ${GENERATION_SCORE})
+  return head .. '#' .. (generation[1] or '')
 end
 `;
 
 /**
  * One breadth-first level of a cascade (or of a read-only walk).
  *
- * KEYS: per node, 4 keys: value, parents (what it depends on), dependents (index), generation.
+ * KEYS: per node, 2 keys: its value and its record.
  * ARGV: mode ('i' invalidate | 'r' read), token, tombstone ttl ms, then per node: the number of
- *       parents it was reached from, and those parents.
+ *       parents it was reached from, and those parents as record members (`<` + key).
  *
- * A valid node's value is replaced by a tombstone `0|<token>` (so a `wrap` that read the key before
- * refuses to store), and its dependents are returned. A node reached from parents that its own
- * record no longer lists was reached over a stale edge: it keeps its value, but its generation is
- * bumped, so that a `wrap` about to store a value depending on those parents refuses to. Edges stay
- * in place (a retry after a failure must still find its way down); they expire with the entries
- * that declared them.
+ * Two calls per node: the record is read whole (what it depends on, what depends on it), and the
+ * value is swapped for a tombstone `0|<token>` (so a `wrap` that read the key before refuses to
+ * store). A node reached from parents its record no longer lists was reached over a stale edge: it
+ * keeps its value, but its generation is bumped, so that a `wrap` about to store a value depending
+ * on those parents refuses to. Edges stay in place (a retry after a failure must still find its way
+ * down); they expire with the entries that declared them.
  *
  * The reply is flat: per node, -1 (reached over a stale edge), or 2 * (number of dependents) + 1 if
- * it was live (0 if it already held a tombstone), followed by the dependents.
+ * it was live (+ 0 if it already held a tombstone), followed by the dependents as `>` + key.
  */
 export const VISIT = script(
   'visit',
@@ -70,26 +82,45 @@ local token, ttl = ARGV[2], ARGV[3]
 local tombstone = '0|' .. token
 local a = 4
 local out = {}
-for n = 1, #KEYS / 4 do
-  local b = (n - 1) * 4
+for n = 1, #KEYS / 2 do
+  local value, node = KEYS[2 * n - 1], KEYS[2 * n]
   local count = tonumber(ARGV[a])
   local valid = count == 0
-  for f = 1, count do
-    if not valid and redis.call('ZSCORE', KEYS[b + 2], ARGV[a + f]) then valid = true end
+  local members = redis.call('ZRANGE', node, 0, -1)
+  local at = #out + 1
+  out[at] = 0
+  local dependents = 0
+  for i = 1, #members do
+    local member = members[i]
+    local kind = string.byte(member, 1)
+    if kind == 62 then
+      dependents = dependents + 1
+      out[at + dependents] = member
+    elseif kind == 60 and not valid then
+      for f = 1, count do
+        if member == ARGV[a + f] then
+          valid = true
+          break
+        end
+      end
+    end
   end
   a = a + count + 1
   if valid then
-    local dependents = redis.call('ZRANGE', KEYS[b + 3], 0, -1)
     local live = 1
     if invalidate then
-      local old = redis.call('SET', KEYS[b + 1], tombstone, 'PX', ttl, 'GET')
+      local old = redis.call('SET', value, tombstone, 'PX', ttl, 'GET')
       if old and string.sub(old, 1, 2) == '0|' then live = 0 end
     end
-    out[#out + 1] = #dependents * 2 + live
-    for i = 1, #dependents do out[#out + 1] = dependents[i] end
+    out[at] = dependents * 2 + live
   else
-    if invalidate then redis.call('SET', KEYS[b + 4], token, 'PX', ttl) end
-    out[#out + 1] = -1
+    for i = at + dependents, at + 1, -1 do out[i] = nil end
+    out[at] = -1
+    if invalidate then
+      redis.call('ZREMRANGEBYSCORE', node, ${GENERATION_SCORE}, ${GENERATION_SCORE})
+      redis.call('ZADD', node, ${GENERATION_SCORE}, '${GENERATION}' .. token)
+      if #members == 0 then redis.call('PEXPIRE', node, ttl) end
+    end
   end
 end
 return out
@@ -99,17 +130,17 @@ return out
 /**
  * Writes an entry and its edges, or only edges.
  *
- * mode 'w' (write): KEYS = value, parents, generation of the key, then for each dependency in the
- *   same slot: its dependents index, value and generation. Checks every expected version first and
- *   writes nothing (reply 0) when one changed; then adds the key to each dependency's index, stores
- *   the value and replaces the key's parents record.
- * mode 'a' (add): like 'w' without touching the value, and adding to the parents record.
- * mode 'e' (edges): KEYS = dependents index, value and generation of each dependency in one slot
- *   (the other slots of a cluster write, sent before the 'w' call).
+ * mode 'w' (write): KEYS = value and record of the key, then value and record of each dependency
+ *   in the same slot. Checks every expected version first and writes nothing (reply 0) when one
+ *   changed; then adds `>` + key to each dependency's record, stores the value and replaces the
+ *   `<` members of the key's record.
+ * mode 'a' (add): like 'w' without touching the value, and adding `<` members.
+ * mode 'e' (edges): KEYS = value and record of each dependency in one slot (the other slots of a
+ *   cluster write, sent before the 'w' call).
  *
  * ARGV: mode, key, px ('' = no expiry), expected own version ('-' = unchecked), payload,
  *       number of all dependencies, all dependencies, then one expected version per dependency
- *       triple in KEYS.
+ *       pair in KEYS.
  * Edge scores are the server's time plus px, so expired edges are pruned by one clock per shard.
  */
 export const WRITE = script(
@@ -118,25 +149,25 @@ export const WRITE = script(
 local mode, child, px, expectOwn, payload = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local all = tonumber(ARGV[6])
 local base = 0
-if mode ~= 'e' then base = 3 end
-local edgeCount = (#KEYS - base) / 3
+if mode ~= 'e' then base = 2 end
+local edgeCount = (#KEYS - base) / 2
 local expects = 6 + all
-if mode == 'w' and expectOwn ~= '-' and state(KEYS[1], KEYS[3]) ~= expectOwn then return 0 end
+if mode == 'w' and expectOwn ~= '-' and state(KEYS[1], KEYS[2]) ~= expectOwn then return 0 end
 for i = 1, edgeCount do
   local expected = ARGV[expects + i]
-  if expected ~= '-' and state(KEYS[base + 3 * i - 1], KEYS[base + 3 * i]) ~= expected then return 0 end
+  if expected ~= '-' and state(KEYS[base + 2 * i - 1], KEYS[base + 2 * i]) ~= expected then return 0 end
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local score = '+inf'
 if px ~= '' then score = now + tonumber(px) end
-for i = 1, edgeCount do
-  local index = KEYS[base + 3 * i - 2]
-  local fresh = redis.call('EXISTS', index) == 0
-  if not fresh then redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. now) end
-  redis.call('ZADD', index, score, child)
-  extend(index, px, fresh)
+local function add(node, members)
+  local fresh = redis.call('EXISTS', node) == 0
+  if not fresh then redis.call('ZREMRANGEBYSCORE', node, 0, '(' .. now) end
+  redis.call('ZADD', node, unpack(members))
+  extend(node, px, fresh)
 end
+for i = 1, edgeCount do add(KEYS[base + 2 * i], {score, '${CHILD}' .. child}) end
 if mode == 'e' then return 1 end
 if mode == 'w' then
   if px == '' then
@@ -144,17 +175,20 @@ if mode == 'w' then
   else
     redis.call('SET', KEYS[1], payload, 'PX', px)
   end
-  redis.call('DEL', KEYS[2])
+  local old = redis.call('ZRANGE', KEYS[2], 0, -1)
+  local stale = {}
+  for i = 1, #old do
+    if string.byte(old[i], 1) == 60 then stale[#stale + 1] = old[i] end
+  end
+  if #stale > 0 then redis.call('ZREM', KEYS[2], unpack(stale)) end
 end
 if all > 0 then
-  local fresh = redis.call('EXISTS', KEYS[2]) == 0
-  local args = {}
+  local members = {}
   for i = 1, all do
-    args[#args + 1] = score
-    args[#args + 1] = ARGV[6 + i]
+    members[#members + 1] = score
+    members[#members + 1] = '${PARENT}' .. ARGV[6 + i]
   end
-  redis.call('ZADD', KEYS[2], unpack(args))
-  extend(KEYS[2], px, fresh)
+  add(KEYS[2], members)
 end
 return 1
 `,

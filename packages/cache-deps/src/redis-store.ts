@@ -1,12 +1,13 @@
 /**
  * The Redis store (node-redis v5), for one server or a Redis Cluster.
  *
- * Every node of the graph owns four keys that share its hash slot through the `{key}` tag:
+ * Every node of the graph owns two keys that share its hash slot through the `{key}` tag:
  *
  *   <ns>:{<key>}:v   the entry (string, PX = ttl + grace), or the tombstone an invalidation left
- *   <ns>:{<key>}:p   what the key depends on (sorted set; the authoritative edge record)
- *   <ns>:{<key>}:d   what depends on the key (sorted set, score = edge expiry; an index)
- *   <ns>:{<key>}:g   generation token, bumped when a walk reaches the key over a stale edge
+ *   <ns>:{<key>}:n   its record (sorted set): `<` + each key it depends on (authoritative), `>` +
+ *                    each key that depends on it (an index, checked against the dependent's own
+ *                    record), scores = edge expiry in server time; and `}g<token>` (score -1), its
+ *                    generation, bumped when a walk reaches it over a stale edge
  *
  * A cascade visits the graph level by level; each level is a batch of script calls sent together
  * (one round trip), each call holding nodes of one slot. See docs/cache-deps.md.
@@ -16,7 +17,7 @@ import { VERSION_BYTES, versionOf } from './entry';
 import { CacheError } from './errors';
 import { assertNamespace } from './keys';
 import { type RedisClientLike, type RedisClusterLike, RedisConnection } from './redis-connection';
-import { SCRIPTS, VISIT, WRITE } from './redis-scripts';
+import { GENERATION_SCORE, PARENT, SCRIPTS, VISIT, WRITE } from './redis-scripts';
 import type {
   CacheStore,
   CoherenceHandlers,
@@ -56,7 +57,11 @@ export interface RedisStoreOptions {
 }
 
 const SCAN_COUNT = 1000;
-const INVALID: VisitResult = { valid: false, live: false, dependents: [] };
+// Shared answers for the common cases (most nodes of a big graph are leaves): fewer allocations.
+const NONE: readonly string[] = Object.freeze([]);
+const INVALID: VisitResult = { valid: false, live: false, dependents: NONE };
+const LIVE_LEAF: VisitResult = { valid: true, live: true, dependents: NONE };
+const DEAD_LEAF: VisitResult = { valid: true, live: false, dependents: NONE };
 
 interface Group<T> {
   items: T[];
@@ -97,13 +102,13 @@ class RedisScope implements StoreScope {
     this.#suffixAt = -3; // '}:v'
   }
 
-  #key(key: string, kind: 'v' | 'p' | 'd' | 'g'): string {
+  #key(key: string, kind: 'v' | 'n'): string {
     return `${this.#prefix}${key}}:${kind}`;
   }
 
-  /** What a write touches of a dependency: its dependents index, and what its version is read from. */
+  /** What a write touches of a dependency: its value (for its version) and its record. */
   #edgeKeys(parent: string): string[] {
-    return [this.#key(parent, 'd'), this.#key(parent, 'v'), this.#key(parent, 'g')];
+    return [this.#key(parent, 'v'), this.#key(parent, 'n')];
   }
 
   get(key: string): Promise<string | null | undefined> {
@@ -116,15 +121,16 @@ class RedisScope implements StoreScope {
     const replies = await Promise.all(
       keys.flatMap((key) => {
         const value = this.#key(key, 'v');
-        const generation = this.#key(key, 'g');
+        const node = this.#key(key, 'n');
         return [
           this.connection.send(value, ['GETRANGE', value, '0', String(VERSION_BYTES - 1)], true),
-          this.connection.send(generation, ['GET', generation], true),
+          this.connection.send(node, ['ZRANGEBYSCORE', node, GENERATION_SCORE, GENERATION_SCORE], true),
         ];
       }),
     );
     const text = (reply: unknown) => (typeof reply === 'string' ? reply : '');
-    return keys.map((_, i) => versionOf(text(replies[2 * i]), text(replies[2 * i + 1])));
+    const first = (reply: unknown) => (Array.isArray(reply) && reply.length > 0 ? String(reply[0]) : '');
+    return keys.map((_, i) => versionOf(text(replies[2 * i]), first(replies[2 * i + 1])));
   }
 
   async write(request: StoreWrite): Promise<boolean> {
@@ -158,7 +164,7 @@ class RedisScope implements StoreScope {
     edges: ReadonlyArray<{ parent: string; expected: string }>,
   ): Promise<boolean> {
     const own = this.connection.group(this.#key(key, 'v'));
-    const groups = groupBy(edges, (edge) => this.connection.group(this.#key(edge.parent, 'd')));
+    const groups = groupBy(edges, (edge) => this.connection.group(this.#key(edge.parent, 'n')));
     const local = groups.get(own)?.items ?? [];
     groups.delete(own);
     if (groups.size > 0) {
@@ -175,12 +181,7 @@ class RedisScope implements StoreScope {
     }
     const reply = await this.connection.script(
       WRITE,
-      [
-        this.#key(key, 'v'),
-        this.#key(key, 'p'),
-        this.#key(key, 'g'),
-        ...local.flatMap((edge) => this.#edgeKeys(edge.parent)),
-      ],
+      [this.#key(key, 'v'), this.#key(key, 'n'), ...local.flatMap((edge) => this.#edgeKeys(edge.parent))],
       [
         mode,
         key,
@@ -217,9 +218,10 @@ class RedisScope implements StoreScope {
   }
 
   async dependencies(key: string): Promise<string[]> {
-    const redisKey = this.#key(key, 'p');
+    const redisKey = this.#key(key, 'n');
     const reply = await this.connection.send(redisKey, ['ZRANGE', redisKey, '0', '-1'], true);
-    return Array.isArray(reply) ? reply.map(String) : [];
+    if (!Array.isArray(reply)) return [];
+    return reply.map(String).flatMap((member) => (member.startsWith(PARENT) ? [member.slice(1)] : []));
   }
 
   async visit(items: readonly VisitItem[], mode: VisitMode): Promise<VisitResult[]> {
@@ -234,13 +236,9 @@ class RedisScope implements StoreScope {
         const keys: string[] = [];
         const args = [...head];
         for (const item of chunk) {
-          keys.push(
-            this.#key(item.key, 'v'),
-            this.#key(item.key, 'p'),
-            this.#key(item.key, 'd'),
-            this.#key(item.key, 'g'),
-          );
-          args.push(String(item.from.length), ...item.from);
+          keys.push(this.#key(item.key, 'v'), this.#key(item.key, 'n'));
+          args.push(String(item.from.length));
+          for (const parent of item.from) args.push(PARENT + parent);
         }
         calls.push(
           this.connection.script(VISIT, keys, args).then((reply) => {
@@ -249,13 +247,13 @@ class RedisScope implements StoreScope {
             for (const index of indexes) {
               const code = Number(flat[at++]);
               if (code < 0) results[index] = INVALID;
+              else if (code < 2) results[index] = code === 1 ? LIVE_LEAF : DEAD_LEAF;
               else {
                 const count = code >> 1;
-                results[index] = {
-                  valid: true,
-                  live: (code & 1) === 1,
-                  dependents: flat.slice(at, at + count) as string[],
-                };
+                const dependents = new Array<string>(count);
+                // Members come as `>` + key.
+                for (let i = 0; i < count; i++) dependents[i] = (flat[at + i] as string).slice(1);
+                results[index] = { valid: true, live: (code & 1) === 1, dependents };
                 at += count;
               }
             }
@@ -269,7 +267,7 @@ class RedisScope implements StoreScope {
 
   async *scan(pattern: string): AsyncIterable<string[]> {
     // The namespace holds no glob characters (checked), so only the caller's pattern matches.
-    const match = `${this.#prefix}${pattern}}:[vpd]`;
+    const match = `${this.#prefix}${pattern}}:[vn]`;
     const start = this.#prefix.length;
     for await (const keys of this.connection.scan(match, SCAN_COUNT)) {
       const names = new Set<string>();

@@ -34,9 +34,9 @@ describeWithRedis('@plat/cache-deps on Redis', (redis) => {
     const keys: string[] = [];
     for await (const batch of redis.client.scanIterator({ MATCH: `${ns}:*`, COUNT: 1000 }))
       keys.push(...batch);
-    expect(keys.sort()).toEqual([`${ns}:{a{x}b}:p`, `${ns}:{a{x}b}:v`, `${ns}:{p}:d`]);
+    expect(keys.sort()).toEqual([`${ns}:{a{x}b}:n`, `${ns}:{a{x}b}:v`, `${ns}:{p}:n`]);
     const slots = await Promise.all(
-      [`${ns}:{a{x}b}:p`, `${ns}:{a{x}b}:v`].map((key) =>
+      [`${ns}:{a{x}b}:n`, `${ns}:{a{x}b}:v`].map((key) =>
         redis.client.sendCommand(['CLUSTER', 'KEYSLOT', key]).catch(() => 'n/a'),
       ),
     );
