@@ -47,6 +47,7 @@ interface Fetched {
 
 const NOTHING: Fetched = { entry: undefined, failed: false };
 const FAILED: Fetched = { entry: undefined, failed: true };
+const NO_PARENTS: readonly string[] = Object.freeze([]);
 
 interface CascadeState {
   readonly token: string;
@@ -485,28 +486,30 @@ class DependencyCache implements Cache {
     }
     const found: string[] = [];
     const done = new Set<string>([key]);
-    let frontier = new Map<string, string[]>([[key, []]]);
-    for (let level = 0; frontier.size > 0 && level <= depth; level++) {
-      const items = [...frontier].map(([k, from]): VisitItem => ({ key: k, from }));
+    let items: VisitItem[] = [{ key, from: NO_PARENTS }];
+    for (let level = 0; items.length > 0 && level <= depth; level++) {
       const results = await this.#scope.visit(items, { invalidate: false, token: '' });
-      const next = new Map<string, string[]>();
-      items.forEach((item, i) => {
+      const next = new Map<string, VisitItem & { from: string[] }>();
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i]!;
         const result = results[i];
-        if (result === undefined || !result.valid) return;
+        if (result === undefined || !result.valid) continue;
         if (level > 0) {
           done.add(item.key);
           found.push(item.key);
         }
-        if (level === depth) return;
+        if (level === depth) continue;
         for (const dependent of result.dependents) {
           if (done.has(dependent)) continue;
-          const from = next.get(dependent);
-          if (from === undefined) next.set(dependent, [item.key]);
-          else from.push(item.key);
+          const reached = next.get(dependent);
+          if (reached === undefined) next.set(dependent, { key: dependent, from: [item.key] });
+          else reached.from.push(item.key);
         }
+      }
+      items = [];
+      next.forEach((item) => {
+        if (!done.has(item.key)) items.push(item);
       });
-      for (const k of next.keys()) if (done.has(k)) next.delete(k);
-      frontier = next;
     }
     return found;
   }
@@ -617,29 +620,36 @@ class DependencyCache implements Cache {
     const { maxDepth, filter } = options;
     // In-flight reads must not refill L1 with what is being removed.
     this.#epoch++;
-    let frontier = new Map<string, string[]>(roots.map((key) => [key, []]));
-    for (let depth = 0; frontier.size > 0; depth++) {
-      const items = [...frontier].map(([key, from]): VisitItem => ({ key, from }));
+    let items: VisitItem[] = roots.map((key) => ({ key, from: NO_PARENTS }));
+    // Indexed loops and plain arrays: this runs for every node of a cascade, and a 10,000-node walk
+    // should not spend its time on iterator objects.
+    for (let depth = 0; items.length > 0; depth++) {
       const results = await this.#scope.visit(items, { invalidate: true, token: state.token });
-      const next = new Map<string, string[]>();
-      items.forEach((item, i) => {
+      const next = new Map<string, VisitItem & { from: string[] }>();
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i]!;
         const result = results[i];
-        if (result === undefined || !result.valid || state.done.has(item.key)) return;
+        if (result === undefined || !result.valid || state.done.has(item.key)) continue;
         state.done.add(item.key);
         if (result.live) {
           state.levels = Math.max(state.levels, depth + 1);
           state.keys.push(item.key);
         }
-        if (depth >= maxDepth) return;
-        for (const dependent of result.dependents) {
+        if (depth >= maxDepth) continue;
+        const { dependents } = result;
+        for (let d = 0; d < dependents.length; d++) {
+          const dependent = dependents[d]!;
           if (state.done.has(dependent) || (filter !== undefined && !filter(dependent))) continue;
-          const from = next.get(dependent);
-          if (from === undefined) next.set(dependent, [item.key]);
-          else from.push(item.key);
+          const reached = next.get(dependent);
+          if (reached === undefined) next.set(dependent, { key: dependent, from: [item.key] });
+          else reached.from.push(item.key);
         }
+      }
+      items = [];
+      next.forEach((item) => {
+        // Keys invalidated later in this same level are done already.
+        if (!state.done.has(item.key)) items.push(item);
       });
-      for (const key of next.keys()) if (state.done.has(key)) next.delete(key);
-      frontier = next;
     }
   }
 

@@ -16,7 +16,11 @@ export class Deadlines {
   #timer: NodeJS.Timeout | undefined;
   readonly #tick: number;
 
-  constructor(private readonly ms: number) {
+  /** `timeout()` makes the error a late call is rejected with. */
+  constructor(
+    private readonly ms: number,
+    private readonly timeout: () => Error,
+  ) {
     this.#tick = Math.max(5, Math.min(100, Math.round(ms / 10)));
   }
 
@@ -24,13 +28,10 @@ export class Deadlines {
    * `promise`, or a rejection with `timeout()` once `ms` have passed (at most one tick late). A
    * rejection of `promise` itself goes through `mapError`.
    */
-  run<T>(promise: Promise<T>, timeout: () => Error, mapError?: (error: unknown) => unknown): Promise<T> {
+  run<T>(promise: Promise<T>, mapError?: (error: unknown) => unknown): Promise<T> {
+    // No closure besides the executor and the two handlers: this runs for every store call.
     return new Promise<T>((resolve, reject) => {
-      const pending: Pending = {
-        at: performance.now() + this.ms,
-        done: false,
-        reject: (error) => reject(error ?? timeout()),
-      };
+      const pending: Pending = { at: performance.now() + this.ms, done: false, reject };
       this.#queue.push(pending);
       if (this.#timer === undefined) {
         this.#timer = setInterval(() => this.#sweep(), this.#tick);
@@ -57,7 +58,7 @@ export class Deadlines {
       if (!pending.done) {
         if (pending.at > now) break;
         pending.done = true;
-        pending.reject(undefined);
+        pending.reject(this.timeout());
       }
       this.#head++;
     }

@@ -96,7 +96,7 @@ export class RedisConnection {
   ) {
     this.cluster = isCluster(target);
     this.#timeoutMs = timeoutMs;
-    this.#deadlines = new Deadlines(timeoutMs);
+    this.#deadlines = new Deadlines(timeoutMs, this.#timeout);
   }
 
   /** Keys in one group may go to one script: one slot on a cluster, everything on one server. */
@@ -110,20 +110,21 @@ export class RedisConnection {
     });
 
   #guard<T>(promise: Promise<T>): Promise<T> {
-    return this.#deadlines.run(promise, this.#timeout, storeError);
+    return this.#deadlines.run(promise, storeError);
   }
 
   /** One command, routed by `routeKey` on a cluster. */
   send(routeKey: string | undefined, args: string[], readonly: boolean): Promise<unknown> {
     if (this.#closed) return Promise.reject(new CacheError('CLOSED', 'the Redis store was closed'));
-    const target = this.target;
-    if (isCluster(target)) {
-      if (!target.isOpen) return Promise.reject(storeError(new Error('the cluster client is closed')));
-      return this.#guard(target.sendCommand(routeKey, readonly, args));
+    if (this.cluster) {
+      const cluster = this.target as RedisClusterLike;
+      if (!cluster.isOpen) return Promise.reject(storeError(new Error('the cluster client is closed')));
+      return this.#guard(cluster.sendCommand(routeKey, readonly, args));
     }
+    const client = this.target as RedisClientLike;
     // Not ready means reconnecting: fail now rather than pile commands up in node-redis' offline queue.
-    if (!target.isReady) return Promise.reject(storeError(new Error('the client is not connected')));
-    return this.#guard(target.sendCommand(args));
+    if (!client.isReady) return Promise.reject(storeError(new Error('the client is not connected')));
+    return this.#guard(client.sendCommand(args));
   }
 
   /** EVALSHA, falling back to EVAL (which also caches it) when the server lost the script. */
@@ -208,7 +209,7 @@ export class RedisConnection {
         close: async () => {
           if (!subscriber.isOpen) return;
           try {
-            await this.#deadlines.run(subscriber.close(), this.#timeout);
+            await this.#deadlines.run(subscriber.close());
           } catch {
             subscriber.destroy();
           }

@@ -61,8 +61,9 @@ end
  * One breadth-first level of a cascade (or of a read-only walk).
  *
  * KEYS: per node, 2 keys: its value and its record.
- * ARGV: mode ('i' invalidate | 'r' read), token, tombstone ttl ms, then per node: the number of
- *       parents it was reached from, and those parents as record members (`<` + key).
+ * ARGV: mode ('i' invalidate | 'r' read), token, tombstone ttl ms, and the parents each node was
+ *       reached from, packed in one string (one argument instead of thousands): per node
+ *       `<count>,` then per parent `<byte length>:<member>` (member = `<` + key).
  *
  * Two calls per node: the record is read whole (what it depends on, what depends on it), and the
  * value is swapped for a tombstone `0|<token>` (so a `wrap` that read the key before refuses to
@@ -78,13 +79,22 @@ export const VISIT = script(
   'visit',
   `
 local invalidate = ARGV[1] == 'i'
-local token, ttl = ARGV[2], ARGV[3]
+local token, ttl, packed = ARGV[2], ARGV[3], ARGV[4]
 local tombstone = '0|' .. token
-local a = 4
+local pos = 1
 local out = {}
 for n = 1, #KEYS / 2 do
   local value, node = KEYS[2 * n - 1], KEYS[2 * n]
-  local count = tonumber(ARGV[a])
+  local comma = string.find(packed, ',', pos, true)
+  local count = tonumber(string.sub(packed, pos, comma - 1))
+  pos = comma + 1
+  local from = {}
+  for f = 1, count do
+    local colon = string.find(packed, ':', pos, true)
+    local length = tonumber(string.sub(packed, pos, colon - 1))
+    from[f] = string.sub(packed, colon + 1, colon + length)
+    pos = colon + 1 + length
+  end
   local valid = count == 0
   local members = redis.call('ZRANGE', node, 0, -1)
   local at = #out + 1
@@ -98,14 +108,13 @@ for n = 1, #KEYS / 2 do
       out[at + dependents] = member
     elseif kind == 60 and not valid then
       for f = 1, count do
-        if member == ARGV[a + f] then
+        if member == from[f] then
           valid = true
           break
         end
       end
     end
   end
-  a = a + count + 1
   if valid then
     local live = 1
     if invalidate then

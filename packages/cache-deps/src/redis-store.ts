@@ -233,15 +233,21 @@ class RedisScope implements StoreScope {
       for (let start = 0; start < group.items.length; start += this.batchSize) {
         const chunk = group.items.slice(start, start + this.batchSize);
         const indexes = group.indexes.slice(start, start + this.batchSize);
-        const keys: string[] = [];
-        const args = [...head];
-        for (const item of chunk) {
-          keys.push(this.#key(item.key, 'v'), this.#key(item.key, 'n'));
-          args.push(String(item.from.length));
-          for (const parent of item.from) args.push(PARENT + parent);
+        const keys: string[] = new Array(chunk.length * 2);
+        const packed: string[] = [];
+        for (let i = 0; i < chunk.length; i++) {
+          const item = chunk[i]!;
+          keys[2 * i] = this.#key(item.key, 'v');
+          keys[2 * i + 1] = this.#key(item.key, 'n');
+          const { from } = item;
+          packed.push(`${from.length},`);
+          for (let f = 0; f < from.length; f++) {
+            const member = PARENT + from[f];
+            packed.push(`${Buffer.byteLength(member)}:${member}`);
+          }
         }
         calls.push(
-          this.connection.script(VISIT, keys, args).then((reply) => {
+          this.connection.script(VISIT, keys, [...head, packed.join('')]).then((reply) => {
             const flat = reply as Array<string | number>;
             let at = 0;
             for (const index of indexes) {
