@@ -167,23 +167,24 @@ class DependencyCache implements Cache {
     this.#onError = onError;
     if (onRead !== undefined) this.#listeners.add(onRead);
     this.#scope = store.scope(namespace);
-    if (l1 !== false && l1 !== undefined) {
-      const l1Options = resolveL1(l1);
-      if (this.#scope.coherence === undefined) {
-        throw new CacheError(
-          'INVALID_OPTIONS',
-          `l1 needs a store that keeps several instances coherent (a Redis store); ${store.kind} does not`,
-        );
-      }
-      this.#l1 = new LocalLayer(l1Options.maxEntries, l1Options.ttl);
-      this.#link = this.#scope.coherence(
-        {
-          drop: (keys) => this.#dropLocal(keys),
-          error: (error) => this.#report(error, { operation: 'coherence' }),
-        },
-        l1Options,
+    const withL1 = l1 !== false && l1 !== undefined;
+    const l1Options = resolveL1(withL1 ? l1 : true);
+    if (withL1 && this.#scope.coherence === undefined) {
+      throw new CacheError(
+        'INVALID_OPTIONS',
+        `l1 needs a store that keeps several instances coherent (a Redis store); ${store.kind} does not`,
       );
     }
+    if (withL1) this.#l1 = new LocalLayer(l1Options.maxEntries, l1Options.ttl);
+    // Every cache on a shared store takes part, L1 or not: its invalidations must reach (and be
+    // confirmed by) the instances that do hold an L1. Without an L1 it only announces.
+    this.#link = this.#scope.coherence?.(
+      {
+        drop: (keys) => this.#dropLocal(keys),
+        error: (error) => this.#report(error, { operation: 'coherence' }),
+      },
+      { ...l1Options, lease: withL1 },
+    );
   }
 
   // -------------------------------------------------------------------------------------------
@@ -238,7 +239,7 @@ class DependencyCache implements Cache {
 
   /** L1 may serve only while the coherence lease holds; a lapse empties it. */
   #l1Usable(): boolean {
-    if (this.#link!.live()) return true;
+    if (this.#link?.live() === true) return true;
     if (this.#l1!.size > 0) this.#dropLocal(undefined);
     return false;
   }

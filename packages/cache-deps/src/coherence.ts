@@ -14,10 +14,11 @@
  * travel over one sharded pub/sub connection, in order.
  */
 import { randomBytes } from 'node:crypto';
+import { isPlatError } from '@plat/core';
 import { CacheError } from './errors';
 import type { RedisConnection, Subscription } from './redis-connection';
 import { ANNOUNCE, RENEW } from './redis-scripts';
-import type { CoherenceHandlers, CoherenceLink, L1Options } from './types';
+import type { CoherenceHandlers, CoherenceLink, CoherenceOptions } from './types';
 
 interface Announcement {
   /** `i`: message id, `o`: origin instance, `k`: keys (null: all), `c`: 1 when confirmations are awaited. */
@@ -62,14 +63,16 @@ export class CoherenceChannel implements CoherenceLink {
     private readonly connection: RedisConnection,
     namespace: string,
     private readonly handlers: CoherenceHandlers,
-    private readonly options: Required<L1Options>,
+    private readonly options: CoherenceOptions,
   ) {
     const tag = `${namespace}:{${namespace}}:l1`;
     this.#registry = tag;
     this.#broadcast = `${tag}:all`;
     this.#inboxPrefix = `${tag}:i:`;
     this.#inbox = `${this.#inboxPrefix}${this.#id}`;
-    void this.#beat();
+    // Without an L1 there is nothing to lease: the link only announces (and subscribes, lazily, to
+    // its inbox for confirmations).
+    if (options.lease) void this.#beat();
   }
 
   live(): boolean {
@@ -80,7 +83,7 @@ export class CoherenceChannel implements CoherenceLink {
     if (this.#subscription !== undefined) return Promise.resolve();
     this.#subscribing ??= this.connection
       .subscribe(
-        [this.#broadcast, this.#inbox],
+        this.options.lease ? [this.#broadcast, this.#inbox] : [this.#inbox],
         (message, channel) => this.#onMessage(message, channel),
         (error) => this.#lost(error),
       )
@@ -144,7 +147,9 @@ export class CoherenceChannel implements CoherenceLink {
       this.#leaseUntil = started + this.options.leaseMs * LEASE_MARGIN;
       this.#failing = false;
     } catch (error) {
-      if (!this.#failing) {
+      // The store itself was closed: there is nothing left to renew.
+      if (isPlatError(error, 'CLOSED')) this.#closed = true;
+      else if (!this.#failing) {
         this.#failing = true;
         this.handlers.error(error);
       }
@@ -184,15 +189,24 @@ export class CoherenceChannel implements CoherenceLink {
 
   async announce(keys: readonly string[] | undefined, confirm: boolean): Promise<void> {
     if (this.#closed) return;
-    const id = randomBytes(9).toString('base64url');
-    const message = JSON.stringify({ i: id, o: this.#id, k: keys ?? null, c: confirm ? 1 : 0 });
+    // This link's own keys are already out of its L1 (the cache dropped them first).
     if (!confirm) {
-      await this.connection.publish(this.#broadcast, message);
+      await this.connection.publish(this.#broadcast, this.#message(keys, false).text);
       return;
     }
     const started = performance.now();
-    // Confirmations come to our inbox, so it must be subscribed before anyone can answer.
-    await this.#subscribe();
+    if (this.#subscription === undefined && !this.options.lease) {
+      // A cache without an L1 subscribes to its inbox only once some instance does hold an L1:
+      // the first announcement tells. If it found lease holders, their confirmations went nowhere,
+      // so announce once more now that they can reach us.
+      const first = await this.#publishAndList(this.#message(keys, true).text);
+      if (first.members.length === 0) return;
+      await this.#subscribe();
+    } else {
+      // Confirmations come to our inbox, so it must be subscribed before anyone can answer.
+      await this.#subscribe();
+    }
+    const { id, text: message } = this.#message(keys, true);
     const acked = new Set<string>();
     let wake: (() => void) | undefined;
     this.#acks.set(id, (from) => {
@@ -200,19 +214,11 @@ export class CoherenceChannel implements CoherenceLink {
       wake?.();
     });
     try {
-      const reply = (await this.connection.script(
-        ANNOUNCE,
-        [this.#registry],
-        [this.#broadcast, message, this.connection.cluster ? '1' : '0'],
-      )) as [number | string, string[]];
-      const received = performance.now();
-      const serverNow = Number(reply[0]);
-      const members = reply[1] ?? [];
+      const { members, received, serverNow } = await this.#publishAndList(message);
       // Each other lease holder, and the local time at which its lease is over for sure.
       const waiting = new Map<string, number>();
-      for (let i = 0; i + 1 < members.length; i += 2) {
-        const member = String(members[i]);
-        if (member !== this.#id) waiting.set(member, received + (Number(members[i + 1]) - serverNow) + 1);
+      for (const { id: member, expiresAt } of members) {
+        waiting.set(member, received + (expiresAt - serverNow) + 1);
       }
       const giveUpAt = started + this.options.ackTimeoutMs;
       for (;;) {
@@ -242,6 +248,35 @@ export class CoherenceChannel implements CoherenceLink {
     } finally {
       this.#acks.delete(id);
     }
+  }
+
+  #message(keys: readonly string[] | undefined, confirm: boolean): { id: string; text: string } {
+    const announcement: Announcement = {
+      i: randomBytes(9).toString('base64url'),
+      o: this.#id,
+      k: keys === undefined ? null : [...keys],
+      c: confirm ? 1 : 0,
+    };
+    return { id: announcement.i, text: JSON.stringify(announcement) };
+  }
+
+  /** Publishes and returns, atomically with it, the other lease holders and their lease ends. */
+  async #publishAndList(
+    message: string,
+  ): Promise<{ members: Array<{ id: string; expiresAt: number }>; received: number; serverNow: number }> {
+    const reply = (await this.connection.script(
+      ANNOUNCE,
+      [this.#registry],
+      [this.#broadcast, message, this.connection.cluster ? '1' : '0'],
+    )) as [number | string, string[]];
+    const received = performance.now();
+    const flat = reply[1] ?? [];
+    const members: Array<{ id: string; expiresAt: number }> = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const id = String(flat[i]);
+      if (id !== this.#id) members.push({ id, expiresAt: Number(flat[i + 1]) });
+    }
+    return { members, received, serverNow: Number(reply[0]) };
   }
 
   async close(): Promise<void> {

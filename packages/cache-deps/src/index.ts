@@ -19,6 +19,7 @@ export type {
   Codec,
   CoherenceHandlers,
   CoherenceLink,
+  CoherenceOptions,
   DependencyOptions,
   DependentsOptions,
   EdgeLifetime,

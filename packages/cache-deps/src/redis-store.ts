@@ -22,8 +22,8 @@ import type {
   CacheStore,
   CoherenceHandlers,
   CoherenceLink,
+  CoherenceOptions,
   EdgeLifetime,
-  L1Options,
   StoreScope,
   StoreWrite,
   VisitItem,
@@ -282,7 +282,7 @@ class RedisScope implements StoreScope {
     }
   }
 
-  coherence(handlers: CoherenceHandlers, options: Required<L1Options>): CoherenceLink {
+  coherence(handlers: CoherenceHandlers, options: CoherenceOptions): CoherenceLink {
     return new CoherenceChannel(this.connection, this.namespace, handlers, options);
   }
 }

@@ -310,6 +310,12 @@ export interface EdgeLifetime {
   readonly defaultTtlMs: number | undefined;
 }
 
+/** How a cache takes part in keeping L1s coherent. */
+export interface CoherenceOptions extends Required<L1Options> {
+  /** True for a cache with an L1: it holds a lease and drops keys on announcements. */
+  readonly lease: boolean;
+}
+
 /** Callbacks from a coherence link to the cache that owns the L1. */
 export interface CoherenceHandlers {
   /** Drop these keys (undefined: everything) from L1. */
@@ -347,6 +353,9 @@ export interface StoreScope {
   visit(items: readonly VisitItem[], mode: VisitMode): Promise<VisitResult[]>;
   /** Keys of nodes (entries or graph nodes) matching a Redis glob, in batches. */
   scan(pattern: string): AsyncIterable<string[]>;
-  /** Present on stores that can keep several L1s coherent. */
-  coherence?(handlers: CoherenceHandlers, options: Required<L1Options>): CoherenceLink;
+  /**
+   * Present on stores shared by several processes, which must keep their L1s coherent. Every cache
+   * on such a store opens a link; only those with an L1 (`lease: true`) hold a lease and receive.
+   */
+  coherence?(handlers: CoherenceHandlers, options: CoherenceOptions): CoherenceLink;
 }

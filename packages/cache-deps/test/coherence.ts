@@ -145,6 +145,26 @@ export function describeCoherence(name: string, target: CoherenceTarget): void {
       expect(await c.cache.get('k')).toBeUndefined();
     });
 
+    it('reaches the L1s of other instances from a cache without an L1', async () => {
+      const ns = target.namespace();
+      const worker = await node(ns, { l1: false });
+      const web = await node(ns);
+      await worker.cache.set('k', 'old', { dependsOn: ['u'] });
+      expect(await warm(web, 'k')).toBe('old');
+      await worker.cache.invalidate('u');
+      expect(await web.cache.get('k')).toBeUndefined();
+      // Writes from it replace the L1 copies too (unconfirmed).
+      await worker.cache.set('k', 'v1');
+      expect(await warm(web, 'k')).toBe('v1');
+      await worker.cache.set('k', 'v2');
+      let seen: unknown;
+      for (let i = 0; i < 100 && seen !== 'v2'; i++) {
+        seen = await web.cache.get('k');
+        await sleep(10);
+      }
+      expect(seen).toBe('v2');
+    });
+
     it('a new instance joining later starts with an empty L1 and stays coherent', async () => {
       const ns = target.namespace();
       const a = await node(ns);
