@@ -32,6 +32,7 @@ export interface RedisClusterNodeLike {
 
 /** A client of one cluster node, as `cluster.nodeClient(master)` returns it. */
 export interface RedisNodeClientLike {
+  readonly isReady?: boolean;
   sendCommand(args: string[]): Promise<unknown>;
 }
 
@@ -39,6 +40,8 @@ export interface RedisNodeClientLike {
 export interface RedisClusterLike {
   readonly isOpen: boolean;
   readonly masters: readonly RedisClusterNodeLike[];
+  /** node-redis' slot table (`cluster.slots[slot].master`), used to reach a slot's master directly. */
+  readonly slots?: ReadonlyArray<{ readonly master: RedisClusterNodeLike } | undefined>;
   nodeClient(node: RedisClusterNodeLike): Promise<RedisNodeClientLike>;
   sendCommand(
     firstKey: string | undefined,
@@ -136,6 +139,43 @@ export class RedisConnection {
       if (!(error instanceof CacheError) || !errorText(error.cause).startsWith('NOSCRIPT')) throw error;
       return this.send(route, ['EVAL', script.source, String(keys.length), ...keys, ...args], false);
     }
+  }
+
+  /**
+   * A script whose keys all hash to `slot`. On a cluster it goes straight to the slot's master
+   * (node-redis' own routing costs more than the script for small calls, and a cascade makes
+   * thousands of them); a redirection (slots moving) falls back to node-redis' routing, which
+   * follows it and refreshes the slot table. The script has not run when Redis answers MOVED/ASK.
+   */
+  async scriptInSlot(script: Script, slot: number, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    if (!this.cluster) return this.script(script, keys, args);
+    const node = await this.#slotClient(slot);
+    if (node === undefined || node.isReady === false) return this.script(script, keys, args);
+    const command = (verb: string, body: string) => [verb, body, String(keys.length), ...keys, ...args];
+    try {
+      return await this.#guard(node.sendCommand(command('EVALSHA', script.sha)));
+    } catch (error) {
+      const reply = error instanceof CacheError ? errorText(error.cause) : '';
+      if (reply.startsWith('NOSCRIPT')) return this.#guard(node.sendCommand(command('EVAL', script.source)));
+      if (/^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b/.test(reply)) return this.script(script, keys, args);
+      throw error;
+    }
+  }
+
+  readonly #nodeClients = new Map<string, Promise<RedisNodeClientLike>>();
+
+  #slotClient(slot: number): Promise<RedisNodeClientLike | undefined> | undefined {
+    const cluster = this.target as RedisClusterLike;
+    const master = cluster.slots?.[slot]?.master;
+    if (master === undefined) return undefined;
+    let client = this.#nodeClients.get(master.address);
+    if (client === undefined) {
+      client = cluster.nodeClient(master);
+      this.#nodeClients.set(master.address, client);
+      // A failed connection is not cached: the next call asks again.
+      client.catch(() => this.#nodeClients.delete(master.address));
+    }
+    return client.catch(() => undefined);
   }
 
   /** A way to send to each master: the client itself on one server, each node's client on a cluster. */

@@ -229,7 +229,7 @@ class RedisScope implements StoreScope {
     const results: VisitResult[] = new Array(items.length);
     const calls: Promise<void>[] = [];
     const head = [mode.invalidate ? 'i' : 'r', mode.token || '-', String(this.tombstoneTtlMs)];
-    for (const group of groupBy(items, (item) => this.connection.group(this.#key(item.key, 'v'))).values()) {
+    for (const [slot, group] of groupBy(items, (item) => this.connection.group(this.#key(item.key, 'v')))) {
       for (let start = 0; start < group.items.length; start += this.batchSize) {
         const chunk = group.items.slice(start, start + this.batchSize);
         const indexes = group.indexes.slice(start, start + this.batchSize);
@@ -247,7 +247,7 @@ class RedisScope implements StoreScope {
           }
         }
         calls.push(
-          this.connection.script(VISIT, keys, [...head, packed.join('')]).then((reply) => {
+          this.connection.scriptInSlot(VISIT, slot, keys, [...head, packed.join('')]).then((reply) => {
             const flat = reply as Array<string | number>;
             let at = 0;
             for (const index of indexes) {
