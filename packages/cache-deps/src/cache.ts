@@ -39,6 +39,13 @@ interface Plan {
   computeMs: number | undefined;
 }
 
+/** An entry as just written: its metadata and the codec's text. */
+interface Written {
+  key: string;
+  meta: EntryMeta;
+  payload: string;
+}
+
 interface Fetched {
   entry: CacheEntry | undefined;
   /** The store could not be read (fail-open): callers must not write either. */
@@ -338,7 +345,7 @@ class DependencyCache implements Cache {
     key: string,
     value: unknown,
     plan: Plan,
-  ): { text: string; entry: CacheEntry; ttlMs: number | undefined } {
+  ): { text: string; written: Written; ttlMs: number | undefined } {
     const payload = encodeValue(this.#codec, value);
     const now = Date.now();
     const meta: EntryMeta = {
@@ -347,24 +354,38 @@ class DependencyCache implements Cache {
       staleUntil: plan.ttl === undefined ? undefined : now + plan.ttl + plan.grace,
       computeMs: plan.computeMs === undefined ? undefined : Math.round(plan.computeMs),
     };
-    const entry: CacheEntry = { key, value, ...meta, stale: false };
     return {
       text: encodeEntry(meta, payload),
-      entry,
+      written: { key, meta, payload },
       ttlMs: plan.ttl === undefined ? undefined : Math.ceil(plan.ttl + plan.grace),
     };
+  }
+
+  /**
+   * Puts what was just written in L1, decoded from its payload: L1 must answer exactly what the
+   * store would (a caller may mutate the object it passed, and codecs do not round-trip everything).
+   */
+  #fillWritten(written: Written, epoch: number): void {
+    if (this.#l1 === undefined || epoch !== this.#epoch || !this.#l1Usable()) return;
+    let value: unknown;
+    try {
+      value = this.#codec.decode(written.payload);
+    } catch {
+      return; // it will be reported when read from the store
+    }
+    this.#l1.set({ key: written.key, value, ...written.meta, stale: false }, Date.now());
   }
 
   async set(key: string, value: unknown, options: SetOptions = {}): Promise<void> {
     this.#open();
     assertKey(key);
     const plan = this.#plan(options, options.computeMs);
-    const { text, entry, ttlMs } = this.#entryFor(key, value, plan);
+    const { text, written, ttlMs } = this.#entryFor(key, value, plan);
     // Older copies in L1 go first; a read racing this write must not put them back.
     this.#l1?.drop([key]);
     const epoch = ++this.#epoch;
     await this.#scope.write({ key, payload: text, ttlMs, dependsOn: plan.dependsOn });
-    this.#fill(entry, epoch);
+    this.#fillWritten(written, epoch);
     this.#announceChange(key);
   }
 
@@ -376,12 +397,12 @@ class DependencyCache implements Cache {
     if (options.force === true) return this.#load(key, loader, plan, false);
     const local = this.#localGet(key);
     if (local !== undefined) {
-      this.#emit({ key, hit: true, stale: false, layer: 'l1' });
+      if (this.#listeners.size > 0) this.#emit({ key, hit: true, stale: false, layer: 'l1' });
       return local.value as T;
     }
     const { entry, failed } = await this.#fetch(key);
     if (entry !== undefined) {
-      this.#emit({ key, hit: true, stale: entry.stale, layer: 'store' });
+      if (this.#listeners.size > 0) this.#emit({ key, hit: true, stale: entry.stale, layer: 'store' });
       if (entry.stale) {
         this.#load(key, loader, plan, false).catch((error: unknown) =>
           this.#report(error, { operation: 'refresh', key }),
@@ -389,7 +410,7 @@ class DependencyCache implements Cache {
       }
       return entry.value as T;
     }
-    this.#emit({ key, hit: false, stale: false, layer: undefined });
+    if (this.#listeners.size > 0) this.#emit({ key, hit: false, stale: false, layer: undefined });
     return this.#load(key, loader, plan, failed);
   }
 
@@ -424,17 +445,17 @@ class DependencyCache implements Cache {
     const value = await loader();
     const computeMs = performance.now() - started;
     if (!writable || value === undefined) return value;
-    const { text, entry, ttlMs } = this.#entryFor(key, value, { ...plan, computeMs });
+    const { text, written, ttlMs } = this.#entryFor(key, value, { ...plan, computeMs });
     try {
-      const written = await this.#scope.write({
+      const stored = await this.#scope.write({
         key,
         payload: text,
         ttlMs,
         dependsOn: plan.dependsOn,
         ...(expect === undefined ? {} : { expect }),
       });
-      if (written) {
-        this.#fill(entry, epoch);
+      if (stored) {
+        this.#fillWritten(written, epoch);
         this.#announceChange(key);
       }
     } catch (error) {

@@ -147,7 +147,12 @@ export class RedisConnection {
    * thousands of them); a redirection (slots moving) falls back to node-redis' routing, which
    * follows it and refreshes the slot table. The script has not run when Redis answers MOVED/ASK.
    */
-  async scriptInSlot(script: Script, slot: number, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+  async scriptInSlot(
+    script: Script,
+    slot: number,
+    keys: readonly string[],
+    args: readonly string[],
+  ): Promise<unknown> {
     if (!this.cluster) return this.script(script, keys, args);
     const node = await this.#slotClient(slot);
     if (node === undefined || node.isReady === false) return this.script(script, keys, args);

@@ -145,6 +145,18 @@ export function describeCoherence(name: string, target: CoherenceTarget): void {
       expect(await c.cache.get('k')).toBeUndefined();
     });
 
+    it('answers from L1 exactly what the store would', async () => {
+      const ns = target.namespace();
+      const a = await node(ns);
+      const value = { at: new Date(0), list: [1] };
+      await a.cache.set('k', value);
+      value.list.push(2);
+      expect(await warm(a, 'k')).toEqual({ at: '1970-01-01T00:00:00.000Z', list: [1] });
+      const loaded = await a.cache.wrap('w', async () => ({ at: new Date(0) }));
+      expect(loaded.at).toBeInstanceOf(Date); // the loader's own value goes back to its caller
+      expect(await warm(a, 'w')).toEqual({ at: '1970-01-01T00:00:00.000Z' });
+    });
+
     it('reaches the L1s of other instances from a cache without an L1', async () => {
       const ns = target.namespace();
       const worker = await node(ns, { l1: false });
