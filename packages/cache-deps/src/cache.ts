@@ -485,14 +485,13 @@ class DependencyCache implements Cache {
       throw new CacheError('INVALID_OPTIONS', 'options must be an object');
     }
     const ttlMs =
-      options.ttl === undefined || options.ttl === Number.POSITIVE_INFINITY
-        ? undefined
-        : checkDuration(options.ttl, 'ttl', true);
+      options.ttl === undefined
+        ? 'entry'
+        : options.ttl === Number.POSITIVE_INFINITY
+          ? 'none'
+          : checkDuration(options.ttl, 'ttl', true);
     if (parents.length === 0) return;
-    await this.#scope.addDependencies(key, parents, {
-      ttlMs: options.ttl === Number.POSITIVE_INFINITY ? undefined : ttlMs,
-      defaultTtlMs: options.ttl === Number.POSITIVE_INFINITY ? undefined : this.#defaultTtl,
-    });
+    await this.#scope.addDependencies(key, parents, { ttlMs, defaultTtlMs: this.#defaultTtl });
   }
 
   // -------------------------------------------------------------------------------------------

@@ -134,11 +134,12 @@ class MemoryScope implements StoreScope {
   async addDependencies(key: string, dependsOn: readonly string[], lifetime: EdgeLifetime): Promise<void> {
     this.#open();
     const now = performance.now();
-    let ttlMs = lifetime.ttlMs;
-    if (ttlMs === undefined) {
+    let ttlMs = typeof lifetime.ttlMs === 'number' ? lifetime.ttlMs : undefined;
+    if (lifetime.ttlMs === 'entry') {
       const value = live(this.#values, key, now);
+      // A tombstone is no entry: its lifetime is not the key's.
       ttlMs =
-        value === undefined
+        value === undefined || value.payload.startsWith('0|')
           ? lifetime.defaultTtlMs
           : value.expiresAt === Number.POSITIVE_INFINITY
             ? undefined

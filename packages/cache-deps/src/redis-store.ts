@@ -199,12 +199,18 @@ class RedisScope implements StoreScope {
   async addDependencies(key: string, dependsOn: readonly string[], lifetime: EdgeLifetime): Promise<void> {
     await this.ready;
     let expiry: string;
-    if (lifetime.ttlMs !== undefined) expiry = px(lifetime.ttlMs);
+    if (lifetime.ttlMs === 'none') expiry = '';
+    else if (lifetime.ttlMs !== 'entry') expiry = px(lifetime.ttlMs);
     else {
       // The edges live as long as the key's entry; resolved first so every slot gets the same expiry.
       const valueKey = this.#key(key, 'v');
-      const ttl = Number(await this.connection.send(valueKey, ['PTTL', valueKey], true));
-      expiry = ttl === -2 ? px(lifetime.defaultTtlMs) : ttl === -1 ? '' : px(ttl);
+      const [ttl, head] = await Promise.all([
+        this.connection.send(valueKey, ['PTTL', valueKey], true),
+        this.connection.send(valueKey, ['GETRANGE', valueKey, '0', '1'], true),
+      ]);
+      // No entry (or only the tombstone of one): the default lifetime.
+      if (head !== '1|') expiry = px(lifetime.defaultTtlMs);
+      else expiry = Number(ttl) === -1 ? '' : px(Number(ttl));
     }
     await this.#edgesThenNode(
       'a',

@@ -304,9 +304,12 @@ export interface VisitResult {
 
 /** Options of `StoreScope.addDependencies`. */
 export interface EdgeLifetime {
-  /** Explicit lifetime of the edges in milliseconds. */
-  readonly ttlMs: number | undefined;
-  /** Lifetime when there is no explicit one and the key has no entry. */
+  /**
+   * Lifetime of the edges in milliseconds; `'none'` for no expiry; `'entry'` for as long as the
+   * key's entry lives (`defaultTtlMs` when it has none).
+   */
+  readonly ttlMs: number | 'none' | 'entry';
+  /** Lifetime for `'entry'` when the key has no entry; undefined for no expiry. */
   readonly defaultTtlMs: number | undefined;
 }
 

@@ -329,6 +329,22 @@ export function describeConformance(name: string, target: ConformanceTarget): vo
         expect(await cache.get('view')).toBeUndefined();
       });
 
+      it('gives added edges an explicit lifetime, no expiry, or the default', async () => {
+        const cache = make({ defaultTtl: 150 });
+        await cache.set('v', 1);
+        await cache.addDependency('v', ['forever'], { ttl: Number.POSITIVE_INFINITY });
+        await cache.addDependency('graph-only', ['p']);
+        await cache.invalidate('gone');
+        await cache.addDependency('gone', ['q']); // a tombstone is no entry: the default applies
+        expect(await cache.dependentsOf('p')).toEqual(['graph-only']);
+        await sleep(450);
+        expect(await cache.get('v')).toBeUndefined();
+        expect(await cache.dependenciesOf('v')).toEqual(['forever']);
+        expect(await cache.dependentsOf('forever')).toEqual(['v']);
+        expect(await cache.dependentsOf('p')).toEqual([]);
+        expect(await cache.dependentsOf('q')).toEqual([]);
+      });
+
       it('lets edges expire with their entries, so the graph does not grow', async () => {
         const ns = target.namespace();
         const cache = target.create({ store: target.store(), namespace: ns });
