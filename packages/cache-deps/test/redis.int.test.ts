@@ -62,6 +62,27 @@ describeWithRedis('@plat/cache-deps on Redis', (redis) => {
     },
   });
 
+  it('rejects with INVALIDATION_UNCONFIRMED when a lease holder never confirms, after removing the keys', async () => {
+    const ns = namespace();
+    const cache = createCache({ store, namespace: ns, l1: { leaseMs: 300, ackTimeoutMs: 400 } });
+    await cache.set('k', 1, { dependsOn: ['u'] });
+    // An instance that holds a lease for a minute but never answers (a hung process).
+    const [seconds] = (await redis.client.sendCommand(['TIME'])) as [string, string];
+    await redis.client.zAdd(`${ns}:{${ns}}:l1`, { score: Number(seconds) * 1000 + 60_000, value: 'deaf' });
+    const started = performance.now();
+    await expect(cache.invalidate('u')).rejects.toMatchObject({
+      code: 'INVALIDATION_UNCONFIRMED',
+      details: { unconfirmed: 1, ackTimeoutMs: 400 },
+    });
+    expect(performance.now() - started).toBeLessThan(3_000);
+    // The store part is done: no instance reading Redis sees the old value.
+    const other = createCache({ store, namespace: ns });
+    expect(await other.get('k')).toBeUndefined();
+    await redis.client.zRem(`${ns}:{${ns}}:l1`, 'deaf');
+    await other.close();
+    await cache.close();
+  });
+
   it('rejects an L1 on the memory store', () => {
     expect(() => createCache({ l1: true })).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
   });
