@@ -170,10 +170,16 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local score = '+inf'
 if px ~= '' then score = now + tonumber(px) end
+-- unpack() has a limit of a few thousand values: long lists go in slices.
+local function each(command, key, list, step)
+  for i = 1, #list, step do
+    redis.call(command, key, unpack(list, i, math.min(i + step - 1, #list)))
+  end
+end
 local function add(node, members)
   local fresh = redis.call('EXISTS', node) == 0
   if not fresh then redis.call('ZREMRANGEBYSCORE', node, 0, '(' .. now) end
-  redis.call('ZADD', node, unpack(members))
+  each('ZADD', node, members, 1000)
   extend(node, px, fresh)
 end
 for i = 1, edgeCount do add(KEYS[base + 2 * i], {score, '${CHILD}' .. child}) end
@@ -189,7 +195,7 @@ if mode == 'w' then
   for i = 1, #old do
     if string.byte(old[i], 1) == 60 then stale[#stale + 1] = old[i] end
   end
-  if #stale > 0 then redis.call('ZREM', KEYS[2], unpack(stale)) end
+  each('ZREM', KEYS[2], stale, 1000)
 end
 if all > 0 then
   local members = {}

@@ -299,6 +299,17 @@ export function describeConformance(name: string, target: ConformanceTarget): vo
         expect(await cache.get('page')).toBeUndefined();
       });
 
+      it('handles a key with thousands of dependencies', async () => {
+        const cache = make();
+        const many = Array.from({ length: 5000 }, (_, i) => `dep:${i}`);
+        await cache.set('wide', 1, { dependsOn: many });
+        expect(await cache.dependenciesOf('wide')).toHaveLength(5000);
+        await cache.set('wide', 2, { dependsOn: many.slice(2500).concat(['other']) });
+        expect(await cache.dependenciesOf('wide')).toHaveLength(2501);
+        expect((await cache.invalidate('dep:100')).keys).toEqual(['dep:100']);
+        expect((await cache.invalidate('dep:4999')).keys).toEqual(['dep:4999', 'wide']);
+      }, 30_000);
+
       it('keeps a deleted key linked to its dependents', async () => {
         const cache = make();
         await cache.set('a', 1);
