@@ -1,8 +1,8 @@
 /** Fastify adapter for @plat/cache-deps. */
 import { fastifyErrorHandler, fastifyHook, fastifyPlugin } from '@plat/core/fastify';
 import { cacheErrorStatus } from './http-status';
-import { createResponseCache, type ResponseCacheOptions } from './response-cache';
-import type { Cache } from './types';
+import { createResponseCache } from './response-cache';
+import type { Cache, ResponseCacheOptions } from './types';
 
 /** Answers @plat/cache-deps errors thrown by handlers as problem+json with the right status. */
 export const errorHandler = fastifyErrorHandler(cacheErrorStatus);

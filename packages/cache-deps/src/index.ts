@@ -1,15 +1,15 @@
 export { createCache } from './cache';
 export { jsonCodec } from './codec';
 export { CacheError, CacheErrorCode } from './errors';
-export { createMemoryStore, type MemoryStoreOptions } from './memory-store';
+export { createMemoryStore } from './memory-store';
 export type {
   RedisClientLike,
   RedisClusterLike,
   RedisClusterNodeLike,
   RedisNodeClientLike,
 } from './redis-connection';
-export { createRedisStore, type RedisStoreOptions } from './redis-store';
-export { createResponseCache, type ResponseCacheOptions, responseDependsOn } from './response-cache';
+export { createRedisStore } from './redis-store';
+export { createResponseCache, responseDependsOn } from './response-cache';
 export type {
   Cache,
   CacheEntry,
@@ -26,8 +26,11 @@ export type {
   InvalidateOptions,
   InvalidationResult,
   L1Options,
+  MemoryStoreOptions,
   ReadEvent,
   ReadLayer,
+  RedisStoreOptions,
+  ResponseCacheOptions,
   SetOptions,
   StoreScope,
   StoreWrite,

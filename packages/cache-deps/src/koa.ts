@@ -2,8 +2,8 @@
 import { koaErrorHandler, koaMiddleware } from '@plat/core/koa';
 import type { Middleware } from 'koa';
 import { cacheErrorStatus } from './http-status';
-import { createResponseCache, type ResponseCacheOptions } from './response-cache';
-import type { Cache } from './types';
+import { createResponseCache } from './response-cache';
+import type { Cache, ResponseCacheOptions } from './types';
 
 /** Answers @plat/cache-deps errors thrown by handlers as problem+json with the right status. */
 export const errorHandler: Middleware = koaErrorHandler(cacheErrorStatus);

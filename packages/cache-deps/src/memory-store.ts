@@ -12,32 +12,13 @@ import { assertNamespace } from './keys';
 import type {
   CacheStore,
   EdgeLifetime,
+  MemoryStoreOptions,
   StoreScope,
   StoreWrite,
   VisitItem,
   VisitMode,
   VisitResult,
 } from './types';
-
-/** Options of `createMemoryStore`. */
-export interface MemoryStoreOptions {
-  /**
-   * Most entries kept per namespace; the least recently used are evicted first (with their edges).
-   * @default 100_000
-   */
-  maxEntries?: number;
-  /**
-   * How often expired entries, tombstones and edges are swept, in milliseconds.
-   * @default 30_000
-   */
-  sweepIntervalMs?: number;
-  /**
-   * How long an invalidated key keeps its tombstone, in milliseconds: a `wrap` loader running longer
-   * than this cannot be told that its inputs were invalidated meanwhile.
-   * @default 600_000
-   */
-  tombstoneTtlMs?: number;
-}
 
 interface Expiring {
   /** performance.now() deadline; Infinity for none. */

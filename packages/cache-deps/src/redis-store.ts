@@ -16,7 +16,7 @@ import { CoherenceChannel } from './coherence';
 import { VERSION_BYTES, versionOf } from './entry';
 import { CacheError } from './errors';
 import { assertNamespace } from './keys';
-import { type RedisClientLike, type RedisClusterLike, RedisConnection } from './redis-connection';
+import { RedisConnection } from './redis-connection';
 import { GENERATION_SCORE, PARENT, SCRIPTS, VISIT, WRITE } from './redis-scripts';
 import type {
   CacheStore,
@@ -24,37 +24,13 @@ import type {
   CoherenceLink,
   CoherenceOptions,
   EdgeLifetime,
+  RedisStoreOptions,
   StoreScope,
   StoreWrite,
   VisitItem,
   VisitMode,
   VisitResult,
 } from './types';
-
-/** Options of `createRedisStore`. */
-export interface RedisStoreOptions {
-  /**
-   * A connected node-redis v5 client (`createClient`) or cluster (`createCluster`). The store never
-   * closes it; it opens one extra connection for pub/sub when a cache uses an L1.
-   */
-  client: RedisClientLike | RedisClusterLike;
-  /**
-   * Longest wait for any Redis call, in milliseconds; then the call fails with `STORE_TIMEOUT`.
-   * @default 1_000
-   */
-  timeoutMs?: number;
-  /**
-   * Most nodes per script call in a cascade level: smaller calls block Redis for less time each.
-   * @default 512
-   */
-  batchSize?: number;
-  /**
-   * How long an invalidated key keeps its tombstone, in milliseconds: a `wrap` loader running longer
-   * than this cannot be told that its inputs were invalidated meanwhile.
-   * @default 600_000
-   */
-  tombstoneTtlMs?: number;
-}
 
 const SCAN_COUNT = 1000;
 // Shared answers for the common cases (most nodes of a big graph are leaves): fewer allocations.

@@ -7,48 +7,7 @@ import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { createContextSlot, type HttpExchange, type PlatMiddleware } from '@plat/core';
 import { CacheError } from './errors';
 import { checkKeys } from './keys';
-import type { Cache } from './types';
-
-/** Options of the response cache (`responseCache` in each adapter, `createResponseCache` here). */
-export interface ResponseCacheOptions {
-  /**
-   * The cache key of a request; return undefined to leave the request alone.
-   * @default `http:${exchange.url}` (path and query string)
-   */
-  key?: (exchange: HttpExchange) => string | undefined;
-  /**
-   * Keys the response depends on, from the request (`user:${exchange.params.id}`). A handler can add
-   * more with `responseDependsOn()`.
-   * @default none
-   */
-  dependsOn?: (exchange: HttpExchange) => readonly string[];
-  /**
-   * Time to live of a cached response in milliseconds.
-   * @default the cache's `defaultTtl`
-   */
-  ttl?: number;
-  /**
-   * Statuses worth caching.
-   * @default [200]
-   */
-  statuses?: readonly number[];
-  /**
-   * Largest body kept, in bytes; larger responses are sent but not cached.
-   * @default 1_048_576
-   */
-  maxBodyBytes?: number;
-  /**
-   * Response headers stored and replayed with the body (lower case). `set-cookie` is never stored:
-   * a response that sets a cookie is not cached at all.
-   * @default content-type, content-language, content-encoding, etag, last-modified, cache-control, vary, link
-   */
-  headers?: readonly string[];
-  /**
-   * Called when storing a response failed (the response itself was already sent).
-   * @default undefined (ignored)
-   */
-  onError?: (error: unknown) => void;
-}
+import type { Cache, ResponseCacheOptions } from './types';
 
 interface StoredResponse {
   /** status */

@@ -2,6 +2,8 @@
  * Public types of @plat/cache-deps: the cache, its options, and the store contract that the memory and
  * Redis stores implement.
  */
+import type { HttpExchange } from '@plat/core';
+import type { RedisClientLike, RedisClusterLike } from './redis-connection';
 
 /** Turns values into text for the store and back. JSON by default (`jsonCodec`). */
 export interface Codec {
@@ -214,6 +216,92 @@ export interface CacheOptions {
    * @default undefined (ignored)
    */
   onError?: (error: unknown, context: CacheErrorContext) => void;
+}
+
+/** Options of `createMemoryStore`. */
+export interface MemoryStoreOptions {
+  /**
+   * Most entries kept per namespace; the least recently used are evicted first (with their edges).
+   * @default 100_000
+   */
+  maxEntries?: number;
+  /**
+   * How often expired entries, tombstones and edges are swept, in milliseconds.
+   * @default 30_000
+   */
+  sweepIntervalMs?: number;
+  /**
+   * How long an invalidated key keeps its tombstone, in milliseconds: a `wrap` loader running longer
+   * than this cannot be told that its inputs were invalidated meanwhile.
+   * @default 600_000
+   */
+  tombstoneTtlMs?: number;
+}
+
+/** Options of `createRedisStore`. */
+export interface RedisStoreOptions {
+  /**
+   * A connected node-redis v5 client (`createClient`) or cluster (`createCluster`). The store never
+   * closes it; it opens one extra connection for pub/sub when a cache uses an L1.
+   */
+  client: RedisClientLike | RedisClusterLike;
+  /**
+   * Longest wait for any Redis call, in milliseconds; then the call fails with `STORE_TIMEOUT`.
+   * @default 1_000
+   */
+  timeoutMs?: number;
+  /**
+   * Most nodes per script call in a cascade level: smaller calls block Redis for less time each.
+   * @default 512
+   */
+  batchSize?: number;
+  /**
+   * How long an invalidated key keeps its tombstone, in milliseconds: a `wrap` loader running longer
+   * than this cannot be told that its inputs were invalidated meanwhile.
+   * @default 600_000
+   */
+  tombstoneTtlMs?: number;
+}
+
+/** Options of the response cache (`responseCache` in each adapter, `createResponseCache` here). */
+export interface ResponseCacheOptions {
+  /**
+   * The cache key of a request; return undefined to leave the request alone.
+   * @default `http:${exchange.url}` (path and query string)
+   */
+  key?: (exchange: HttpExchange) => string | undefined;
+  /**
+   * Keys the response depends on, from the request (`user:${exchange.params.id}`). A handler can add
+   * more with `responseDependsOn()`.
+   * @default none
+   */
+  dependsOn?: (exchange: HttpExchange) => readonly string[];
+  /**
+   * Time to live of a cached response in milliseconds.
+   * @default the cache's `defaultTtl`
+   */
+  ttl?: number;
+  /**
+   * Statuses worth caching.
+   * @default [200]
+   */
+  statuses?: readonly number[];
+  /**
+   * Largest body kept, in bytes; larger responses are sent but not cached.
+   * @default 1_048_576
+   */
+  maxBodyBytes?: number;
+  /**
+   * Response headers stored and replayed with the body (lower case). `set-cookie` is never stored:
+   * a response that sets a cookie is not cached at all.
+   * @default content-type, content-language, content-encoding, etag, last-modified, cache-control, vary, link
+   */
+  headers?: readonly string[];
+  /**
+   * Called when storing a response failed (the response itself was already sent).
+   * @default undefined (ignored)
+   */
+  onError?: (error: unknown) => void;
 }
 
 /** A cache with a dependency graph. Create one with `createCache`. */
