@@ -15,6 +15,7 @@ export {
   startPostgresServer,
 } from './postgres-server';
 export { deleteByPrefix, describeWithRedis, type RedisTestKeyspace } from './redis';
+export { type RedisClusterHandle, type StartRedisClusterOptions, startRedisCluster } from './redis-cluster';
 export {
   freePort,
   type RedisServerHandle,
