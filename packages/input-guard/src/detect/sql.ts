@@ -223,14 +223,20 @@ class SqlParser {
   }
 
   expect(type: Tok, value?: string): void {
-    if (!this.is(type, value)) return this.fail();
+    if (!this.is(type, value)) {
+      this.fail();
+      return;
+    }
     this.advance();
   }
 
   /** `)` where one is due; the end of the value also closes (the application supplies the rest). */
   close(): void {
     if (this.is(Tok.RParen)) this.advance();
-    else if (!this.is(Tok.End)) return this.fail();
+    else if (!this.is(Tok.End)) {
+      this.fail();
+      return;
+    }
   }
 
   enter(): void {
@@ -313,7 +319,10 @@ class SqlParser {
         case Tok.End:
           return;
         case Tok.RParen:
-          if (++this.openParensClosed > MAX_APP_PARENS) return this.fail();
+          if (++this.openParensClosed > MAX_APP_PARENS) {
+            this.fail();
+            return;
+          }
           this.f.parenClose = true;
           this.advance();
           this.parseBinaryRest(0);
@@ -348,17 +357,82 @@ class SqlParser {
         case Tok.Keyword:
           if (this.parseClause()) continue;
           this.parseBinaryRest(0);
-          if (this.tok === t) return this.fail();
+          if (this.tok === t) {
+            this.fail();
+            return;
+          }
           continue;
         case Tok.Logic:
         case Tok.Operator:
           this.parseBinaryRest(0);
-          if (this.tok === t) return this.fail();
+          if (this.tok === t) {
+            this.fail();
+            return;
+          }
           continue;
-        default:
-          return this.fail();
+        case Tok.Statement:
+          // SQL Server runs statements of one batch without ';' between them: `1 WAITFOR DELAY
+          // '0:0:5'`, `x' EXEC master..xp_cmdshell 'dir'`. Only statements whose own grammar is
+          // unmistakable count, so `2 exec members met` stays prose.
+          if (!this.parseBatchStatement()) {
+            this.fail();
+            return;
+          }
+          this.f.stacked = true;
+          continue;
+        default: {
+          this.fail();
+          return;
+        }
       }
     }
+  }
+
+  /** EXEC of an attack procedure, a variable or `(`; WAITFOR DELAY/TIME; DECLARE @v. */
+  private parseBatchStatement(): boolean {
+    switch (this.tok.value) {
+      case 'EXEC':
+      case 'EXECUTE':
+        this.advance();
+        if (this.is(Tok.LParen) || this.is(Tok.Variable)) {
+          this.advance();
+        } else if (!this.parseProcedureName(true)) {
+          return false;
+        }
+        this.skipLoose();
+        return !this.failed;
+      case 'WAITFOR':
+        this.parseStatement();
+        return !this.failed;
+      case 'DECLARE':
+        this.advance();
+        if (!this.is(Tok.Variable)) return false;
+        this.advance();
+        this.skipLoose();
+        return !this.failed;
+      default:
+        return false;
+    }
+  }
+
+  /**
+   * A procedure name, qualified as SQL Server allows (`master..xp_cmdshell`, `dbo.sp_x`); notes
+   * a time-delay, file or command procedure. With `attackOnly`, other names are refused.
+   */
+  private parseProcedureName(attackOnly: boolean): boolean {
+    if (!this.is(Tok.Name)) return false;
+    let last = this.tok.value;
+    this.advance();
+    while (this.is(Tok.Dot)) {
+      this.advance();
+      if (this.is(Tok.Dot)) this.advance();
+      if (!this.is(Tok.Name)) return false;
+      last = this.tok.value;
+      this.advance();
+    }
+    const attack = ATTACK_FUNCTIONS.has(last) || last.startsWith('XP_') || last.startsWith('SP_');
+    if (attack) this.f.attackFunc = true;
+    return attack || !attackOnly;
   }
 
   /** ORDER BY, GROUP BY, HAVING, LIMIT, INTO OUTFILE, PROCEDURE, FOR UPDATE; false if none. */
@@ -367,6 +441,8 @@ class SqlParser {
     if (v === 'ORDER' || v === 'GROUP') {
       this.advance();
       this.expect(Tok.Keyword, 'BY');
+      // Noted before the list, so a value cut short inside it (`' GROUP BY 1,2,--`) still shows it.
+      if (!this.failed) this.f.clause = true;
       this.parseOrderList();
     } else if (v === 'HAVING') {
       this.advance();
@@ -429,14 +505,20 @@ class SqlParser {
 
   parseStatement(): void {
     const t = this.tok;
-    if (t.type !== Tok.Statement) return this.fail();
+    if (t.type !== Tok.Statement) {
+      this.fail();
+      return;
+    }
     switch (t.value) {
       case 'SELECT':
         this.parseSelect();
         return;
       case 'WAITFOR':
         this.advance();
-        if (!this.is(Tok.Keyword, 'DELAY') && !this.is(Tok.Keyword, 'TIME')) return this.fail();
+        if (!this.is(Tok.Keyword, 'DELAY') && !this.is(Tok.Keyword, 'TIME')) {
+          this.fail();
+          return;
+        }
         this.advance();
         this.parsePrimary();
         this.f.attackFunc = true;
@@ -455,7 +537,10 @@ class SqlParser {
       case 'RENAME':
         // DDL names what it acts on: DROP TABLE x, CREATE USER y…
         this.advance();
-        if (!SCHEMA_OBJECTS.has(this.tok.value)) return this.fail();
+        if (!SCHEMA_OBJECTS.has(this.tok.value)) {
+          this.fail();
+          return;
+        }
         this.advance();
         this.skipLoose();
         return;
@@ -468,12 +553,17 @@ class SqlParser {
       case 'BACKUP':
       case 'RESTORE':
       case 'DBCC':
+      case 'COPY':
+        this.parseCopy();
+        return;
       case 'LOAD':
       case 'HANDLER':
       case 'PREPARE':
-      case 'COPY':
         this.advance();
-        if (!this.is(Tok.Keyword) && !this.is(Tok.Name) && !this.is(Tok.Statement)) return this.fail();
+        if (!this.is(Tok.Keyword) && !this.is(Tok.Name) && !this.is(Tok.Statement)) {
+          this.fail();
+          return;
+        }
         this.advance();
         this.skipLoose();
         return;
@@ -500,33 +590,84 @@ class SqlParser {
       case 'CALL':
         this.advance();
         this.expect(Tok.Name);
-        if (!this.is(Tok.LParen) || this.tok.start !== this.prevEnd) return this.fail();
+        if (!this.is(Tok.LParen) || this.tok.start !== this.prevEnd) {
+          this.fail();
+          return;
+        }
         this.skipLoose();
         return;
       case 'EXEC':
       case 'EXECUTE':
         this.advance();
-        if (this.is(Tok.Name) && /* stored procedure */ true) {
-          const name = this.tok.value;
-          if (ATTACK_FUNCTIONS.has(name) || name.startsWith('XP_') || name.startsWith('SP_')) {
-            this.f.attackFunc = true;
+        if (this.is(Tok.Name)) {
+          if (!this.parseProcedureName(false)) {
+            this.fail();
+            return;
           }
+        } else if (this.is(Tok.Variable) || this.is(Tok.LParen) || this.is(Tok.String)) {
+          this.advance();
+        } else {
+          this.fail();
+          return;
         }
-        if (!this.is(Tok.Name) && !this.is(Tok.Variable) && !this.is(Tok.LParen) && !this.is(Tok.String))
-          return this.fail();
-        this.advance();
         this.skipLoose();
         return;
       case 'DECLARE':
       case 'SET':
         this.advance();
-        if (!this.is(Tok.Variable) && !this.is(Tok.Name)) return this.fail();
+        if (!this.is(Tok.Variable) && !this.is(Tok.Name)) {
+          this.fail();
+          return;
+        }
         this.advance();
         this.skipLoose();
         return;
-      default:
-        return this.fail();
+      default: {
+        this.fail();
+        return;
+      }
     }
+  }
+
+  /**
+   * PostgreSQL's `COPY t [(cols)] FROM|TO 'file' | PROGRAM 'cmd' | STDIN`, or `COPY (query) TO …`:
+   * a server-side file path or a program is file or command access.
+   */
+  private parseCopy(): void {
+    this.advance();
+    if (this.is(Tok.LParen)) {
+      this.advance();
+      this.parseSelect();
+      this.close();
+    } else {
+      this.parseQualifiedName();
+      if (this.is(Tok.LParen)) {
+        this.advance();
+        this.parseExprList();
+        this.close();
+      }
+    }
+    if (!this.is(Tok.Keyword, 'FROM') && !this.is(Tok.Keyword, 'TO')) {
+      this.fail();
+      return;
+    }
+    this.advance();
+    if (this.is(Tok.Name, 'PROGRAM')) {
+      this.advance();
+      if (!this.is(Tok.String)) {
+        this.fail();
+        return;
+      }
+      this.f.attackFunc = true;
+    } else if (this.is(Tok.String)) {
+      if (looksLikeServerPath(this.lexer.source, this.tok)) this.f.attackFunc = true;
+    } else if (!this.is(Tok.Name)) {
+      // An unquoted path (`TO /tmp/x`) is a syntax error in PostgreSQL, but still a COPY.
+      this.skipLoose();
+      return;
+    }
+    this.advance();
+    this.skipLoose();
   }
 
   /** The rest of a statement we do not model in detail, up to `;` or the end. */
@@ -536,7 +677,10 @@ class SqlParser {
       if (this.is(Tok.Semicolon) && depth === 0) return;
       if (this.is(Tok.LParen)) depth++;
       else if (this.is(Tok.RParen)) depth--;
-      else if (this.is(Tok.Unknown)) return this.fail();
+      else if (this.is(Tok.Unknown)) {
+        this.fail();
+        return;
+      }
       this.advance();
     }
   }
@@ -581,7 +725,10 @@ class SqlParser {
     this.parseExpr();
     if (this.is(Tok.Keyword, 'AS')) {
       this.advance();
-      if (!this.is(Tok.Name) && !this.is(Tok.String)) return this.fail();
+      if (!this.is(Tok.Name) && !this.is(Tok.String)) {
+        this.fail();
+        return;
+      }
       this.advance();
     } else if (this.is(Tok.Name) || this.is(Tok.String)) {
       this.advance();
@@ -641,13 +788,18 @@ class SqlParser {
   }
 
   private parseQualifiedName(): void {
-    if (!this.is(Tok.Name) && !this.is(Tok.Keyword, 'USER') && !this.is(Tok.Keyword, 'DATABASE'))
-      return this.fail();
+    if (!this.is(Tok.Name) && !this.is(Tok.Keyword, 'USER') && !this.is(Tok.Keyword, 'DATABASE')) {
+      this.fail();
+      return;
+    }
     this.advance();
     while (this.is(Tok.Dot)) {
       this.advance();
       if (this.is(Tok.Operator, '*') || this.is(Tok.Name) || this.is(Tok.Keyword)) this.advance();
-      else return this.fail();
+      else {
+        this.fail();
+        return;
+      }
     }
   }
 
@@ -713,7 +865,10 @@ class SqlParser {
     }
     if (this.is(Tok.Keyword, 'NOT')) this.advance();
     const word = this.tok.value;
-    if (!(this.tok.type === Tok.Keyword && PREDICATE_WORDS.has(word))) return this.fail();
+    if (!(this.tok.type === Tok.Keyword && PREDICATE_WORDS.has(word))) {
+      this.fail();
+      return;
+    }
     this.advance();
     if (word === 'SOUNDS') this.expect(Tok.Keyword, 'LIKE');
     if (word === 'SIMILAR') this.expect(Tok.Keyword, 'TO');
@@ -815,18 +970,26 @@ class SqlParser {
           this.parseNameOrCall();
           return;
         }
-        return this.fail();
+        {
+          this.fail();
+          return;
+        }
       case Tok.Statement:
         if (t.value === 'REPLACE' || t.value === 'INSERT' || t.value === 'TRUNCATE') {
           this.parseNameOrCall();
           return;
         }
-        return this.fail();
+        {
+          this.fail();
+          return;
+        }
       case Tok.Name:
         this.parseNameOrCall();
         return;
-      default:
-        return this.fail();
+      default: {
+        this.fail();
+        return;
+      }
     }
   }
 
@@ -839,16 +1002,25 @@ class SqlParser {
         this.advance();
         return;
       }
-      if (!this.is(Tok.Name) && !this.is(Tok.Keyword)) return this.fail();
+      if (!this.is(Tok.Name) && !this.is(Tok.Keyword)) {
+        this.fail();
+        return;
+      }
       this.advance();
     }
     if (this.is(Tok.LParen)) {
       // `Word (1993)` is prose; SQL calls are written tight, except when the name says otherwise.
-      if (this.tok.start > this.prevEnd && !ATTACK_FUNCTIONS.has(first.value)) return this.fail();
+      if (this.tok.start > this.prevEnd && !ATTACK_FUNCTIONS.has(first.value)) {
+        this.fail();
+        return;
+      }
       this.parseCallArgs(first.value);
       return;
     }
-    if (first.type !== Tok.Name && first.value !== 'USER' && first.value !== 'DATABASE') return this.fail();
+    if (first.type !== Tok.Name && first.value !== 'USER' && first.value !== 'DATABASE') {
+      this.fail();
+      return;
+    }
     // Niladic functions: CURRENT_USER, SESSION_USER…
     if (first.end === this.prevEnd && ATTACK_FUNCTIONS.has(first.value) && first.value.includes('_')) {
       this.f.attackFunc = true;
@@ -880,7 +1052,10 @@ class SqlParser {
         } else if (this.is(Tok.Keyword, 'AS')) {
           // CAST(x AS type(n))
           this.advance();
-          if (!this.is(Tok.Name) && !this.is(Tok.Keyword)) return this.fail();
+          if (!this.is(Tok.Name) && !this.is(Tok.Keyword)) {
+            this.fail();
+            return;
+          }
           this.advance();
           if (this.is(Tok.LParen)) {
             this.advance();
@@ -920,8 +1095,24 @@ class SqlParser {
       this.parseExpr();
     }
     if (this.is(Tok.Keyword, 'END')) this.advance();
-    else if (!this.is(Tok.End)) return this.fail();
+    else if (!this.is(Tok.End)) {
+      this.fail();
+      return;
+    }
   }
+}
+
+/** A string literal holding an absolute or relative file path (`'/etc/passwd'`, `'C:\\x'`). */
+function looksLikeServerPath(source: string, t: Token): boolean {
+  const body = source.slice(t.start + 1, t.style === 'open' ? t.end : t.end - 1);
+  const c0 = body.charCodeAt(0);
+  return (
+    c0 === 47 ||
+    c0 === 92 ||
+    (body.charCodeAt(1) === 58 && (c0 | 0x20) >= 97 && (c0 | 0x20) <= 122) ||
+    body.includes('/') ||
+    body.includes('\\')
+  );
 }
 
 function precedence(t: Token): number {
@@ -996,6 +1187,9 @@ function judge(f: SqlFeatures, context: SqlContext, level: GuardLevel): [string,
     // The text stopped being SQL somewhere; judge the prefix that was, and only on strong signs.
     if (quoted && f.breakout && f.logic && (f.compare || f.func) && f.syntaxTokens >= 3) {
       return ['sqli.tautology', `${where}adds an AND/OR condition`];
+    }
+    if (quoted && f.breakout && f.clause && f.syntaxTokens >= 3) {
+      return ['sqli.clause', `${where}appends an ORDER BY/GROUP BY clause`];
     }
     if (!quoted && f.leadingTail && f.logic && f.compare && f.func) {
       return ['sqli.tautology', 'appends an AND/OR condition with a function call'];
@@ -1137,6 +1331,50 @@ function breakoutMayBeSql(text: string, quote: string): boolean {
   return SQL_WORD.test(text.slice(i, end)) || text.indexOf('\\') !== -1 || text.indexOf('/*') !== -1;
 }
 
+function isBlank(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+/**
+ * Values with no text in them that exist only to make a query fail or stop: a number followed
+ * by a lone quote, backtick or backslash (`1'`, the error probe for a numeric parameter) or by a
+ * block comment (`1/*'*\/`, `1/*!1111'*\/`); a value that starts with a comment (`-- `, `/*`), which
+ * truncates the query where it is spliced; a lone `;`.
+ */
+function probeShape(text: string, mask: number): SqlFinding | undefined {
+  if ((mask & (C.QUOTE | C.BACKTICK | C.SLASH | C.OPERATOR | C.SEPARATOR)) === 0) return undefined;
+  let i = 0;
+  while (i < text.length && isBlank(text.charCodeAt(i))) i++;
+  const start = i;
+  while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+  const numeric = i > start;
+  let end = text.length;
+  while (end > i && isBlank(text.charCodeAt(end - 1))) end--;
+  if (end === i) return undefined;
+  const c = text.charCodeAt(i);
+  const found = (rule: string, reason: string): SqlFinding => ({
+    rule,
+    reason: `SQL: the value ${reason}`,
+    start,
+    end,
+    fingerprint: '',
+  });
+  const blockComment = c === 47 && text.charCodeAt(i + 1) === 42;
+  if (numeric) {
+    if (end === i + 1 && (c === 39 || c === 34 || c === 96 || c === 92))
+      return found('sqli.probe', 'is a number followed by a lone quote, the probe for SQL errors');
+    if (blockComment) return found('sqli.probe', 'is a number followed by a SQL comment');
+    return undefined;
+  }
+  if (end === i + 1 && c === 59) return found('sqli.statement-end', 'only ends the statement');
+  if (
+    blockComment ||
+    (c === 45 && text.charCodeAt(i + 1) === 45 && (i + 2 >= end || isBlank(text.charCodeAt(i + 2))))
+  )
+    return found('sqli.comment-truncation', 'starts with a SQL comment that cuts off the query');
+  return undefined;
+}
+
 /**
  * Looks for SQL injection in one (already decoded) value.
  *
@@ -1153,6 +1391,16 @@ export function findSqlInjection(
 ): SqlFinding | undefined {
   const text = (mask & C.NON_ASCII) === 0 ? value : foldQuotes(value);
   const folded = text === value ? mask : charMask(text);
+  const found = findInText(text, folded, level);
+  if (found !== undefined || (folded & C.CONTROL) === 0) return found;
+  // C-based layers (drivers, file APIs) stop at a NUL byte: what precedes it is what SQL sees.
+  const nul = text.indexOf('\0');
+  return nul > 0 ? findInText(text.slice(0, nul), charMask(text.slice(0, nul)), level) : undefined;
+}
+
+function findInText(text: string, folded: number, level: GuardLevel): SqlFinding | undefined {
+  const probe = probeShape(text, folded);
+  if (probe !== undefined) return probe;
   const contexts: SqlContext[] = [];
   if (bareMayBeSql(text, folded)) contexts.push('bare');
   if (text.indexOf("'") !== -1 && breakoutMayBeSql(text, "'")) contexts.push("'");
