@@ -386,6 +386,11 @@ export function decodeViews(input: string, maxRounds = 3): TextView[] {
   const first = (mask & C.NON_ASCII) === 0 ? input : input.normalize('NFKC');
   if (first !== input) mask = charMask(first);
   const views: TextView[] = [{ text: first, mask, decoded: false }];
+  if (first !== input && input.indexOf('\u00bc') !== -1) {
+    // NFKC turns `¼` into `1⁄4`; a 7-bit layer turns it into `<`. Look at that reading too.
+    const stripped = stripHighBit(input);
+    views.push({ text: stripped, mask: charMask(stripped), decoded: true });
+  }
   let current = first;
   for (let round = 0; round < maxRounds && (mask & ENCODING_CHARS) !== 0; round++) {
     const next = decodeOnce(current);
@@ -395,6 +400,19 @@ export function decodeViews(input: string, maxRounds = 3): TextView[] {
     current = next;
   }
   return views;
+}
+
+/**
+ * Servers and proxies that read text as 7-bit US-ASCII drop the high bit of Latin-1 characters,
+ * turning `¼script¾` into `<script>`.
+ */
+export function stripHighBit(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    out += c >= 0x80 && c <= 0xff ? String.fromCharCode(c & 0x7f) : text[i];
+  }
+  return out;
 }
 
 /** `%`, `&`, `\` and `+` start every encoding we undo. */

@@ -32,6 +32,12 @@ const SCRIPT_ELEMENTS = new Set([
 ]);
 /** Elements that change how the rest of the page loads or is styled. */
 const PAGE_ELEMENTS = new Set(['base', 'meta', 'link', 'style', 'xml']);
+/**
+ * SVG and MathML switch the HTML parser into foreign content, where `<style>`, CDATA and
+ * namespace rules differ from HTML: the root of mutation XSS and of sanitiser bypasses.
+ * Reported at every level.
+ */
+const FOREIGN_ELEMENTS = new Set(['svg', 'math']);
 /** Elements that switch parser modes or bind behaviour; suspicious in text at `balanced`. */
 const SUSPICIOUS_ELEMENTS = new Set([
   'svg',
@@ -149,6 +155,140 @@ function dangerousCss(css: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Malformed CSS in a style attribute: per CSS Syntax, a line break inside a string (bad string),
+ * an unquoted `url(` holding quotes, parentheses, controls or inner spaces (bad URL), a brace
+ * (there are no blocks in a declaration list) or a control character. The browser's error
+ * recovery then starts a new declaration the filter never saw (`font-family:'x⏎;color:red`).
+ */
+function cssBreakout(css: string): string | undefined {
+  let quote = 0;
+  for (let i = 0; i < css.length; i++) {
+    const c = css.charCodeAt(i);
+    if (c === 92 /* \ */) {
+      i++;
+      continue;
+    }
+    if (quote !== 0) {
+      if (c === quote) quote = 0;
+      else if (c === 10 || c === 13 || c === 12) return 'a line break inside a CSS string';
+      else if (isCssControl(c)) return 'a control character';
+      continue;
+    }
+    if (c === 34 || c === 39) quote = c;
+    else if (c === 123 || c === 125) return 'a brace that leaves the declaration list';
+    else if (isCssControl(c)) return 'a control character';
+    else if ((c | 0x20) === 117 /* u */ && css.slice(i, i + 4).toLowerCase() === 'url(') {
+      const bad = badUrl(css, i + 4);
+      if (bad) return 'a malformed url()';
+    }
+  }
+  return undefined;
+}
+
+function isCssControl(c: number): boolean {
+  return (c < 32 && c !== 9 && c !== 10 && c !== 12 && c !== 13) || c === 127;
+}
+
+/** An unquoted `url(` body that the CSS tokenizer turns into a bad-url token. */
+function badUrl(css: string, from: number): boolean {
+  let i = from;
+  while (i < css.length && isHtmlSpace(css.charCodeAt(i))) i++;
+  const first = css.charCodeAt(i);
+  if (first === 34 || first === 39) return false; // a quoted URL is a string
+  for (; i < css.length; i++) {
+    const c = css.charCodeAt(i);
+    if (c === 41 /* ) */) return false;
+    if (c === 92) {
+      i++;
+      continue;
+    }
+    if (isHtmlSpace(c)) {
+      while (i < css.length && isHtmlSpace(css.charCodeAt(i))) i++;
+      return i < css.length && css.charCodeAt(i) !== 41;
+    }
+    if (c === 34 || c === 39 || c === 40 || c < 32 || c === 127) return true;
+  }
+  return false;
+}
+
+/**
+ * Hosts written only to get past URL filters: percent-encoded, IPv4 as one number or with hex or
+ * octal parts (`http://0x42.0x66.07.147/`, `http://1113982867/`), tabs or line breaks inside the
+ * scheme or host, and IP literals (the cheat sheets' "IP versus hostname").
+ */
+function disguisedHost(raw: string, url: string): string | undefined {
+  const slashes = url.indexOf('//');
+  if (slashes === -1 || slashes > 6) return undefined;
+  const scheme = url.slice(0, slashes);
+  if (!(scheme === '' || scheme === 'http:' || scheme === 'https:' || scheme === 'ftp:')) return undefined;
+  let end = slashes + 2;
+  while (end < url.length) {
+    const c = url.charCodeAt(end);
+    if (c === 47 || c === 63 || c === 35 || c === 92) break;
+    end++;
+  }
+  let host = url.slice(slashes + 2, end);
+  const at = host.lastIndexOf('@');
+  if (at !== -1) host = host.slice(at + 1);
+  const colon = host.indexOf(':');
+  if (colon !== -1) host = host.slice(0, colon);
+  if (host.length === 0) return undefined;
+  if (host.includes('%')) return 'a percent-encoded host';
+  // Tabs and line breaks are removed by the URL parser; nobody types them into a link.
+  const rawHostEnd = raw.indexOf('/', raw.indexOf('//') + 2);
+  for (let i = 0; i < (rawHostEnd === -1 ? raw.length : rawHostEnd); i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 9 || c === 10 || c === 13) return 'a link split by control characters';
+  }
+  const parts = host.split('.');
+  if (parts.length > 4) return undefined;
+  let disguised = parts.length < 4;
+  for (const part of parts) {
+    if (part.length === 0) return undefined;
+    const hex = part.startsWith('0x');
+    for (let i = hex ? 2 : 0; i < part.length; i++) {
+      const c = part.charCodeAt(i);
+      const digit = c >= 48 && c <= 57;
+      if (!(digit || (hex && (c | 0x20) >= 97 && (c | 0x20) <= 102))) return undefined;
+    }
+    if (hex || (part.length > 1 && part.charCodeAt(0) === 48)) disguised = true;
+  }
+  // `http://12345/` is a port-less local name or a number; only a full 32-bit address is a disguise.
+  if (parts.length === 1 && !parts[0]!.startsWith('0x') && Number(parts[0]) < 0x1000000) return undefined;
+  return disguised ? 'an IP address in disguise' : 'an IP address instead of a host name';
+}
+
+/**
+ * A name that lenient parsers (old browsers, regex-based sanitisers) read as an event handler:
+ * `onload!#$%=…` (junk after the name), or a handler hidden in a malformed tag name
+ * (`<img[a]src[b]=x[c]onerror=…>`, which HTML5 reads as one long element name).
+ */
+function lenientHandler(name: string, inTagName: boolean): boolean {
+  let from = 0;
+  for (;;) {
+    const at = name.indexOf('on', from);
+    if (at === -1) return false;
+    from = at + 2;
+    if (inTagName ? at === 0 || isLetterOrDigit(name.charCodeAt(at - 1)) : at !== 0) continue;
+    let i = at + 2;
+    while (i < name.length && name.charCodeAt(i) >= 97 && name.charCodeAt(i) <= 122) i++;
+    if (i - at < 5) continue;
+    if (!inTagName) {
+      // Only punctuation may follow the letters, or it is just a longer (unknown) name.
+      if (i === name.length) return false;
+      for (let k = i; k < name.length; k++) if (isLetterOrDigit(name.charCodeAt(k))) return false;
+      return true;
+    }
+    while (i < name.length && !isLetterOrDigit(name.charCodeAt(i)) && name.charCodeAt(i) !== 61) i++;
+    if (name.charCodeAt(i) === 61) return true;
+  }
+}
+
+function isLetterOrDigit(c: number): boolean {
+  return ((c | 0x20) >= 97 && (c | 0x20) <= 122) || (c >= 48 && c <= 57);
+}
+
 function decodeAttribute(value: string): string {
   // Browsers decode character references in attribute values before using them.
   if (value.indexOf('&') === -1) return value;
@@ -179,6 +319,15 @@ function decodeAttribute(value: string): string {
     i++;
   }
   return out;
+}
+
+/** Letters, digits, `-`, `:` and `_`: what element names are made of (custom elements included). */
+function isPlainTagName(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (!(isLetterOrDigit(c) || c === 45 || c === 58 || c === 95 || c === 46)) return false;
+  }
+  return true;
 }
 
 function isEventHandlerName(name: string): boolean {
@@ -220,10 +369,13 @@ function tagFinding(raw: HtmlTag, rank: number, depth: number): XssFinding | und
     return rank >= 2 ? at('xss.markup', 'XSS: contains HTML markup') : undefined;
   }
   if (SCRIPT_ELEMENTS.has(tag.name)) return at('xss.script-element', `XSS: contains a <${tag.name}> element`);
+  if (!isPlainTagName(tag.name) && lenientHandler(tag.name, true))
+    return at('xss.event-handler', 'XSS: a malformed tag hides an event handler');
   for (const attribute of tag.attributes) {
     if (
       isEventHandlerName(attribute.name) ||
-      (rank >= 1 && attribute.name.startsWith('on') && attribute.name.length > 4)
+      (rank >= 1 && attribute.name.startsWith('on') && attribute.name.length > 4) ||
+      lenientHandler(attribute.name, false)
     ) {
       return at('xss.event-handler', `XSS: has an ${attribute.name.slice(0, 24)} event handler attribute`);
     }
@@ -231,17 +383,24 @@ function tagFinding(raw: HtmlTag, rank: number, depth: number): XssFinding | und
     const value = decodeAttribute(attribute.value);
     if (value.startsWith('&{') && value.includes('}'))
       return at('xss.script-entity', 'XSS: an attribute holds a JavaScript entity');
-    const scheme = scriptSchemeIn(urlForm(value));
+    const url = urlForm(value);
+    const scheme = scriptSchemeIn(url);
     if (scheme !== undefined) return at('xss.script-url', `XSS: an attribute holds a ${scheme} URL`);
     if (attribute.name === 'style') {
-      const css = dangerousCss(value);
+      const css = dangerousCss(value) ?? cssBreakout(value);
       if (css !== undefined) return at('xss.css', `XSS: a style attribute holds ${css}`);
+    }
+    if (url.indexOf('//') !== -1) {
+      const host = disguisedHost(value, url);
+      if (host !== undefined) return at('xss.url-evasion', `XSS: a URL attribute holds ${host}`);
     }
     if (attribute.name === 'srcdoc' && depth < 2) {
       const inner = findInMarkup(value, rank, depth + 1);
       if (inner !== undefined) return at('xss.srcdoc', 'XSS: an iframe srcdoc holds active markup');
     }
   }
+  if (FOREIGN_ELEMENTS.has(tag.name))
+    return at('xss.foreign-content', `XSS: contains a <${tag.name}> element (foreign content)`);
   if (PAGE_ELEMENTS.has(tag.name)) {
     if (tag.name === 'style' || tag.attributes.length > 0 || rank >= 1) {
       return at('xss.page-element', `XSS: contains a <${tag.name}> element`);
@@ -366,6 +525,23 @@ function callFollows(text: string, from: number): boolean {
   return text.charCodeAt(i) === 40 || text.charCodeAt(i) === 96;
 }
 
+/**
+ * `&{alert(1)};`: a Netscape JavaScript entity, evaluated wherever character references are
+ * (attribute values); in a value it only waits for the attribute it will be placed in.
+ */
+function scriptEntity(text: string): XssFinding | undefined {
+  const at = text.indexOf('&{');
+  if (at === -1) return undefined;
+  const close = text.indexOf('}', at + 2);
+  if (close === -1) return undefined;
+  return {
+    rule: 'xss.script-entity',
+    reason: 'XSS: contains a JavaScript entity',
+    start: at,
+    end: close + 1,
+  };
+}
+
 /** `…"javascript:alert(1)"…` inside other text (Flash `getURL`, broken markup, CDATA tricks). */
 function embeddedScriptUrl(text: string): XssFinding | undefined {
   const lower = text.toLowerCase();
@@ -476,19 +652,6 @@ function templateExpression(text: string): XssFinding | undefined {
 }
 
 /**
- * Servers that read text as 7-bit US-ASCII drop the high bit, turning `¼script¾` into `<script>`.
- * Only used when that would create a `<`.
- */
-function stripHighBit(text: string): string {
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    out += c >= 0x80 && c <= 0xff ? String.fromCharCode(c & 0x7f) : text[i];
-  }
-  return out;
-}
-
-/**
  * Looks for cross-site scripting in one (already decoded) value.
  *
  * @example
@@ -505,10 +668,10 @@ export function findXss(text: string, level: GuardLevel, mask = charMask(text)):
   const code = (mask & (C.PAREN | C.BACKTICK | C.EQUALS)) !== 0;
   return (
     ((mask & C.ANGLE) !== 0 ? findInMarkup(text, rank, 0) : undefined) ??
-    (text.indexOf('\u00bc') !== -1 ? findInMarkup(stripHighBit(text), rank, 0) : undefined) ??
     (schemes ? scriptUrlValue(text, rank) : undefined) ??
     (schemes ? embeddedScriptUrl(text) : undefined) ??
     ((mask & C.EQUALS) !== 0 ? attributeBreakout(text, rank) : undefined) ??
+    ((mask & C.BRACE) !== 0 && (mask & C.SEPARATOR) !== 0 ? scriptEntity(text) : undefined) ??
     (code && (mask & (C.QUOTE | C.BACKTICK | C.BRACE | C.PAREN)) !== 0
       ? javascriptBreakout(text, rank)
       : undefined) ??
