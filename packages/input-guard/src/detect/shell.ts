@@ -285,6 +285,20 @@ function substitution(text: string, rank: number): CommandFinding | undefined {
           end: close + 1,
         };
       }
+    } else if (dollar > 0 && text.charCodeAt(dollar - 1) === 123 /* { */) {
+      // PHP's complex interpolation `{$_GET["cmd"]}`, `{$obj->run()}`: code inside a string that
+      // PHP evaluates. A plain `{$name}` (a template placeholder) passes.
+      const close = text.indexOf('}', dollar + 1);
+      if (close === -1) continue;
+      const inner = text.slice(dollar + 1, close);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(inner)) {
+        return {
+          rule: 'command.expansion',
+          reason: 'Code injection: a PHP {$…} expression that is not a plain variable',
+          start: dollar - 1,
+          end: close + 1,
+        };
+      }
     } else if (text.startsWith('IFS', dollar + 1)) {
       return {
         rule: 'command.expansion',
@@ -462,13 +476,16 @@ function execCall(text: string): CommandFinding | undefined {
   }
 }
 
-/** `;`, `| `, `&&`: a probe made only of separators. */
-function onlySeparators(text: string): CommandFinding | undefined {
+/**
+ * `;`, `| `, `&&`: a probe made only of separators. Values made only of line breaks (an empty
+ * line in a text area) count from `balanced` on.
+ */
+function onlySeparators(text: string, rank: number): CommandFinding | undefined {
   let seen = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 59 || c === 124 || c === 38 || isNewline(c)) seen = true;
-    else if (!isSpace(c)) return undefined;
+    if (c === 59 || c === 124 || c === 38 || (isNewline(c) && rank >= 1)) seen = true;
+    else if (!isSpace(c) && !isNewline(c)) return undefined;
   }
   return seen
     ? {
@@ -507,7 +524,7 @@ export function findCommandInjection(
       : undefined) ??
     (has(C.PAREN) ? execCall(text) : undefined) ??
     (has(C.BRACE) ? templateInjection(text, rank) : undefined) ??
-    (rank >= 1 && has(C.SEPARATOR | C.NEWLINE) ? onlySeparators(text) : undefined);
+    (has(C.SEPARATOR | C.NEWLINE) ? onlySeparators(text, rank) : undefined);
   if (found !== undefined || rank < 2) return found;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
