@@ -227,11 +227,11 @@ export function findPathTraversal(
   const rank = LEVEL_RANK[level];
   if ((mask & (C.DOT | C.SLASH | C.CONTROL | C.COLON | C.PERCENT | C.TILDE | C.NON_ASCII)) === 0)
     return undefined;
-  const text = (mask & C.NON_ASCII) === 0 ? value : foldSlashes(value);
+  const text = (mask & C.CONFUSABLE) === 0 ? value : foldSlashes(value);
   return (
     dotDotSegment(text) ??
     repeatedDotDot(text) ??
-    nulByte(text) ??
+    ((mask & C.CONTROL) !== 0 ? nulByte(text) : undefined) ??
     (text.indexOf('./') !== -1 || text.indexOf('.\\') !== -1 ? dotPadding(text) : undefined) ??
     absolutePath(text, rank)
   );

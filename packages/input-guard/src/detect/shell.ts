@@ -214,10 +214,16 @@ function separatorAt(text: string, i: number): number {
   return 0;
 }
 
+/** Where separators can be; found natively, since prose has few of them. */
+const SEPARATOR_CHARS = /[;|&\n\r]/g;
+
 function afterSeparator(text: string, rank: number): CommandFinding | undefined {
-  for (let i = 0; i < text.length; i++) {
+  let from = 0;
+  for (;;) {
+    SEPARATOR_CHARS.lastIndex = from;
+    if (!SEPARATOR_CHARS.test(text)) return undefined;
+    const i = SEPARATOR_CHARS.lastIndex - 1;
     const width = separatorAt(text, i);
-    if (width === 0) continue;
     const sep = text.slice(i, i + width);
     let j = i + width;
     while (j < text.length && (isSpace(text.charCodeAt(j)) || isNewline(text.charCodeAt(j)))) j++;
@@ -229,7 +235,7 @@ function afterSeparator(text: string, rank: number): CommandFinding | undefined 
     const { word, end } = readWord(text, j);
     if (!isCommand(word)) {
       // Skip the run of separators just examined as one.
-      i = Math.max(i + width, j) - 1;
+      from = Math.max(i + width, j);
       continue;
     }
     const segEnd = segmentEnd(text, end);
@@ -247,9 +253,8 @@ function afterSeparator(text: string, rank: number): CommandFinding | undefined 
         end: segEnd,
       };
     }
-    i += width - 1;
+    from = i + width;
   }
-  return undefined;
 }
 
 /** `$(cmd)`, `` `cmd` ``, `${IFS}`, `${@print(…)}`. */

@@ -421,7 +421,7 @@ function isHexDigit(c: number): boolean {
   return isDigit(c) || ((c | 0x20) >= 97 && (c | 0x20) <= 102);
 }
 
-function classifyWord(word: string): Tok {
+export function classifyWord(word: string): Tok {
   if (LOGIC.has(word)) return Tok.Logic;
   if (UNION.has(word)) return Tok.Union;
   if (STATEMENTS.has(word)) return Tok.Statement;

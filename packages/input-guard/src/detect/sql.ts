@@ -9,7 +9,7 @@
 import type { GuardLevel } from '../types';
 import { C, charMask } from './chars';
 import { foldQuotes } from './confusables';
-import { type LexerOptions, SqlLexer, Tok, type Token } from './sql-lexer';
+import { classifyWord, type LexerOptions, SqlLexer, Tok, type Token } from './sql-lexer';
 
 /** What a successful parse contained. */
 interface SqlFeatures {
@@ -1273,9 +1273,49 @@ const SQL_WORD =
 const SQL_PUNCTUATION =
   C.ANGLE | C.SEPARATOR | C.PAREN | C.EQUALS | C.SLASH | C.PERCENT | C.OPERATOR | C.BACKTICK;
 
+/** The words of `SQL_WORD`, for looking up one word without running the regex. */
+const SQL_WORDS: ReadonlySet<string> = new Set(
+  SQL_WORD.source.slice('\\b(?:'.length, -')\\b'.length).split('|'),
+);
+
+/** `SQL_WORD.test(text.slice(start, end))` for a run of word characters, without the regex. */
+function isSqlWord(text: string, start: number, end: number): boolean {
+  if (end - start < 2 || end - start > 12) return false;
+  for (let k = start; k < end; k++) {
+    // `\b` treats non-ASCII as a boundary: such words keep the regex.
+    if (text.charCodeAt(k) > 127) return SQL_WORD.test(text.slice(start, end));
+  }
+  return SQL_WORDS.has(text.slice(start, end).toLowerCase());
+}
+
 function bareMayBeSql(text: string, mask: number): boolean {
   if ((mask & SQL_PUNCTUATION) === 0 && !((mask & C.LETTER) !== 0 && SQL_WORD.test(text))) return false;
-  return !startsWithProse(text);
+  return !startsWithProse(text) && !literalThenWord(text);
+}
+
+/**
+ * `'Quoted text' and more`, `"A title" by someone`: spliced bare, a string literal followed by a
+ * plain name is a syntax error at the name, which is where the parser would stop, having seen
+ * nothing. Decided without lexing, for the many values that open with a quotation.
+ */
+function literalThenWord(text: string): boolean {
+  let i = 0;
+  while (i < text.length && isBlank(text.charCodeAt(i))) i++;
+  const q = text.charCodeAt(i);
+  if (q !== 39 && q !== 34) return false;
+  let close = text.indexOf(text[i]!, i + 1);
+  while (close !== -1 && text.charCodeAt(close + 1) === q) close = text.indexOf(text[i]!, close + 2);
+  if (close === -1 || text.indexOf('/*') !== -1) return false;
+  let start = close + 1;
+  while (start < text.length && isBlank(text.charCodeAt(start))) start++;
+  if (start === text.length) return true; // the whole value is one literal
+  let end = start;
+  while (end < text.length && isWordCode(text.charCodeAt(end))) end++;
+  if (end === start || end - start > 30) return false;
+  const next = text.charCodeAt(end);
+  // A digit, `$` or a quote after the word would make it something else (`N'…'`, `a1`, `x$`).
+  if ((next >= 48 && next <= 57) || next === 36 || next === 39 || next === 34) return false;
+  return classifyWord(text.slice(start, end).toUpperCase()) === Tok.Name;
 }
 
 function isWordCode(c: number): boolean {
@@ -1292,8 +1332,8 @@ function startsWithProse(text: string): boolean {
   const first = i;
   while (i < text.length && isWordCode(text.charCodeAt(i))) i++;
   if (i === first || i - first > 30) return false;
-  const firstWord = text.slice(first, i);
-  if (SQL_WORD.test(firstWord)) return false;
+  if (isSqlWord(text, first, i)) return false;
+  const firstEnd = i;
   // `Becton, Dickinson`: list punctuation after a word is still prose.
   const p = text.charCodeAt(i);
   if (p === 44 || p === 46 || p === 58 || p === 33 || p === 63) i++;
@@ -1303,7 +1343,7 @@ function startsWithProse(text: string): boolean {
   const second = i;
   while (i < text.length && isWordCode(text.charCodeAt(i))) i++;
   if (i === second) return false;
-  return !SQL_WORD.test(text.slice(second, i)) && !ATTACK_FUNCTIONS.has(firstWord.toUpperCase());
+  return !isSqlWord(text, second, i) && !ATTACK_FUNCTIONS.has(text.slice(first, firstEnd).toUpperCase());
 }
 
 /**
@@ -1328,7 +1368,7 @@ function breakoutMayBeSql(text: string, quote: string): boolean {
       text.charCodeAt(end) === 95)
   )
     end++;
-  return SQL_WORD.test(text.slice(i, end)) || text.indexOf('\\') !== -1 || text.indexOf('/*') !== -1;
+  return isSqlWord(text, i, end) || text.indexOf('\\') !== -1 || text.indexOf('/*') !== -1;
 }
 
 function isBlank(c: number): boolean {
@@ -1389,7 +1429,7 @@ export function findSqlInjection(
   level: GuardLevel,
   mask = charMask(value),
 ): SqlFinding | undefined {
-  const text = (mask & C.NON_ASCII) === 0 ? value : foldQuotes(value);
+  const text = (mask & C.CONFUSABLE) === 0 ? value : foldQuotes(value);
   const folded = text === value ? mask : charMask(text);
   const found = findInText(text, folded, level);
   if (found !== undefined || (folded & C.CONTROL) === 0) return found;

@@ -8,7 +8,7 @@ import type { GuardLevel } from '../types';
 import { C, charMask } from './chars';
 import { percentDecode } from './decode';
 import { type HtmlTag, isHtmlSpace, scanHtml } from './html';
-import { activeJavaScript } from './js';
+import { activeJavaScript, certainSyntaxError, mayRunCode } from './js';
 
 export interface XssFinding {
   rule: string;
@@ -236,11 +236,16 @@ function disguisedHost(raw: string, url: string): string | undefined {
   if (host.length === 0) return undefined;
   if (host.includes('%')) return 'a percent-encoded host';
   // Tabs and line breaks are removed by the URL parser; nobody types them into a link.
-  const rawHostEnd = raw.indexOf('/', raw.indexOf('//') + 2);
-  for (let i = 0; i < (rawHostEnd === -1 ? raw.length : rawHostEnd); i++) {
-    const c = raw.charCodeAt(i);
-    if (c === 9 || c === 10 || c === 13) return 'a link split by control characters';
+  if (raw.indexOf('\t') !== -1 || raw.indexOf('\n') !== -1 || raw.indexOf('\r') !== -1) {
+    const rawHostEnd = raw.indexOf('/', raw.indexOf('//') + 2);
+    for (let i = 0; i < (rawHostEnd === -1 ? raw.length : rawHostEnd); i++) {
+      const c = raw.charCodeAt(i);
+      if (c === 9 || c === 10 || c === 13) return 'a link split by control characters';
+    }
   }
+  // IPv4 in any notation starts with a digit.
+  const h0 = host.charCodeAt(0);
+  if (h0 < 48 || h0 > 57) return undefined;
   const parts = host.split('.');
   if (parts.length > 4) return undefined;
   let disguised = parts.length < 4;
@@ -283,6 +288,10 @@ function lenientHandler(name: string, inTagName: boolean): boolean {
     while (i < name.length && !isLetterOrDigit(name.charCodeAt(i)) && name.charCodeAt(i) !== 61) i++;
     if (name.charCodeAt(i) === 61) return true;
   }
+}
+
+function isLetter(c: number): boolean {
+  return (c | 0x20) >= 97 && (c | 0x20) <= 122;
 }
 
 function isLetterOrDigit(c: number): boolean {
@@ -436,34 +445,40 @@ function findInMarkup(text: string, rank: number, depth: number): XssFinding | u
 }
 
 /** `" onfocus=alert(1) x="`: a value that leaves an attribute value and adds an event handler. */
+/** A boundary then `on` and a letter: where an event handler attribute may start. */
+const HANDLER_START = /[\t\n\f\r "'`/]on[a-z]/gi;
+
+/** The next `on` at `from` or later that starts a value or follows a space, quote or slash. */
+function nextHandlerStart(text: string, from: number): number {
+  if (from === 0 && (text.charCodeAt(0) | 0x20) === 111 && (text.charCodeAt(1) | 0x20) === 110) return 0;
+  HANDLER_START.lastIndex = Math.max(0, from - 1);
+  return HANDLER_START.test(text) ? HANDLER_START.lastIndex - 3 : -1;
+}
+
 function attributeBreakout(text: string, rank: number): XssFinding | undefined {
-  if (text.indexOf('=') === -1) return undefined;
-  const lower = text.toLowerCase();
   let from = 0;
   for (;;) {
-    const at = lower.indexOf('on', from);
+    const at = nextHandlerStart(text, from);
     if (at === -1) return undefined;
     from = at + 2;
-    const before = at === 0 ? 32 : lower.charCodeAt(at - 1);
-    if (!(isHtmlSpace(before) || before === 47 || before === 34 || before === 39 || before === 96)) continue;
     let i = at + 2;
-    while (i < lower.length && lower.charCodeAt(i) >= 97 && lower.charCodeAt(i) <= 122) i++;
+    while (i < text.length && isLetter(text.charCodeAt(i))) i++;
     if (i - at < 5) continue;
     let j = i;
-    while (j < lower.length && isHtmlSpace(lower.charCodeAt(j))) j++;
-    if (lower.charCodeAt(j) !== 61 /* = */) continue;
+    while (j < text.length && isHtmlSpace(text.charCodeAt(j))) j++;
+    if (text.charCodeAt(j) !== 61 /* = */) continue;
     j++;
-    while (j < lower.length && isHtmlSpace(lower.charCodeAt(j))) j++;
+    while (j < text.length && isHtmlSpace(text.charCodeAt(j))) j++;
     // The handler needs a body; at `low` it must look like code, not a word.
     let k = j;
     let code = false;
-    while (k < lower.length && !isHtmlSpace(lower.charCodeAt(k)) && lower.charCodeAt(k) !== 62) {
-      const c = lower.charCodeAt(k);
+    while (k < text.length && !isHtmlSpace(text.charCodeAt(k)) && text.charCodeAt(k) !== 62) {
+      const c = text.charCodeAt(k);
       if (c === 40 || c === 96 || c === 61 || c === 58 || c === 46 || c === 59) code = true;
       k++;
     }
     if (k === j) continue;
-    const quoted = lower.charCodeAt(j) === 34 || lower.charCodeAt(j) === 39;
+    const quoted = text.charCodeAt(j) === 34 || text.charCodeAt(j) === 39;
     if (code || quoted || rank >= 1) {
       return {
         rule: 'xss.attribute-breakout',
@@ -569,17 +584,7 @@ function embeddedScriptUrl(text: string): XssFinding | undefined {
  * punctuation, a line break, `in`/`instanceof`, or nothing. A word or a number there (`'She
  * said'`, `O'Brien`) is a syntax error, so the parser is not even started.
  */
-function jsMayContinue(text: string, quote: string): boolean {
-  let at = -1;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '\\') i++;
-    else if (c === quote) {
-      at = i;
-      break;
-    }
-  }
-  if (at === -1) return false;
+function jsMayContinue(text: string, at: number): boolean {
   let i = at + 1;
   while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
   if (i >= text.length) return false;
@@ -591,12 +596,44 @@ function jsMayContinue(text: string, quote: string): boolean {
   return true;
 }
 
+/** The first `quote` not escaped by a backslash: where the application's string would end. */
+function closingQuote(text: string, quote: string): number {
+  let at = text.indexOf(quote);
+  while (at !== -1) {
+    let slashes = 0;
+    while (at - slashes > 0 && text.charCodeAt(at - slashes - 1) === 92) slashes++;
+    if (slashes % 2 === 0) return at;
+    at = text.indexOf(quote, at + 1);
+  }
+  return -1;
+}
+
+/**
+ * Can the application's own closing quote, appended after the value, still be part of valid
+ * JavaScript? Only if the quotes after the breakout leave a string open for it, or something
+ * (a comment, a regular expression, a template, another kind of string, an escape) may swallow
+ * it; otherwise the result is an unterminated string and the parser need not be started.
+ */
+function closingQuoteFits(text: string, at: number, quote: number): boolean {
+  if (quote === 96) return true;
+  let count = 0;
+  for (let i = at + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === quote) count++;
+    else if (c === 47 || c === 92 || c === 96 || c === 34 || c === 39) return true;
+  }
+  return count % 2 === 1;
+}
+
 /** `';alert(1)//`, `"-alert(1)-"`: a value that leaves a JavaScript string literal and runs code. */
 function javascriptBreakout(text: string, rank: number): XssFinding | undefined {
   const hasCodeChar = text.indexOf('(') !== -1 || text.indexOf('`') !== -1 || text.indexOf('=') !== -1;
   if (!hasCodeChar) return undefined;
   for (const quote of ["'", '"', '`']) {
-    if (text.indexOf(quote) === -1 || !jsMayContinue(text, quote)) continue;
+    const at = closingQuote(text, quote);
+    if (at === -1 || !jsMayContinue(text, at)) continue;
+    if (!mayRunCode(text, at + 1) || !closingQuoteFits(text, at, quote.charCodeAt(0))) continue;
+    if (certainSyntaxError(text, at + 1)) continue;
     const js = activeJavaScript(text, `x=${quote}`, quote);
     if (js) {
       return {
@@ -610,7 +647,7 @@ function javascriptBreakout(text: string, rank: number): XssFinding | undefined 
   // `}alert(1);{//`: leaving a block or an argument list instead of a string.
   const first = text.trimStart().charCodeAt(0);
   const opener = first === 125 ? '{' : first === 41 ? 'f(' : first === 93 ? '[' : undefined;
-  if (opener !== undefined) {
+  if (opener !== undefined && mayRunCode(text, 0)) {
     const js = activeJavaScript(text, opener, '\n}');
     if (js)
       return {
@@ -621,7 +658,7 @@ function javascriptBreakout(text: string, rank: number): XssFinding | undefined 
       };
   }
   // Bare JavaScript (`alert(1)`) only when written like code: prose has spaces (`Psycho (1960)`).
-  if (rank >= 1 && text.indexOf('(') !== -1 && !hasSpace(text)) {
+  if (rank >= 1 && text.indexOf('(') !== -1 && !hasSpace(text) && mayRunCode(text, 0)) {
     const js = activeJavaScript(text);
     if (js)
       return {
@@ -679,8 +716,27 @@ export function findXss(text: string, level: GuardLevel, mask = charMask(text)):
   );
 }
 
-const SCHEME_MENTION = /script:|data:|mocha:/i;
-
+/** `…script:`, `data:`, `mocha:` (any case): a scheme that may run script, found from the colons. */
 function mentionsScheme(text: string): boolean {
-  return SCHEME_MENTION.test(text);
+  let colon = text.indexOf(':');
+  while (colon !== -1) {
+    if (
+      wordBefore(text, colon, 'script') ||
+      wordBefore(text, colon, 'data') ||
+      wordBefore(text, colon, 'mocha')
+    )
+      return true;
+    colon = text.indexOf(':', colon + 1);
+  }
+  return false;
+}
+
+/** Whether `word` (lower case) ends at `end` in `text`, in any case. */
+function wordBefore(text: string, end: number, word: string): boolean {
+  const start = end - word.length;
+  if (start < 0) return false;
+  for (let k = 0; k < word.length; k++) {
+    if ((text.charCodeAt(start + k) | 0x20) !== word.charCodeAt(k)) return false;
+  }
+  return true;
 }
