@@ -42,6 +42,9 @@ export const C = {
   NFKC: 1 << 26,
   /** A look-alike quote, dash or slash that `foldQuotes`/`foldSlashes` turn into ASCII. */
   CONFUSABLE: 1 << 27,
+  /** `'` and `"` apart (both are also QUOTE). */
+  APOSTROPHE: 1 << 28,
+  DOUBLE_QUOTE: 1 << 29,
 } as const;
 
 const TABLE = new Uint32Array(128);
@@ -56,6 +59,8 @@ const set = (chars: string, bit: number) => {
   for (const ch of chars) TABLE[ch.charCodeAt(0)] = (TABLE[ch.charCodeAt(0)] ?? 0) | bit;
 };
 set(`'"`, C.QUOTE);
+set("'", C.APOSTROPHE);
+set('"', C.DOUBLE_QUOTE);
 set('`', C.BACKTICK);
 set('<>', C.ANGLE);
 set(';|&', C.SEPARATOR);
@@ -75,54 +80,44 @@ set('~', C.TILDE | C.OPERATOR);
 TABLE[127] = C.CONTROL;
 
 /**
- * Per BMP code unit: 0 not yet known, 1 NFKC leaves it alone and it combines with nothing before
- * it, 2 otherwise. Filled lazily: text uses few distinct characters.
+ * What a non-ASCII code point contributes to the mask, computed once per code point: text uses
+ * few distinct characters. BMP code points in a table (0: not computed yet), astral ones in a
+ * bounded map.
  */
-const INERT = new Uint8Array(0x10000);
-const INERT_ASTRAL = new Map<number, boolean>();
+const BMP_BITS = new Int32Array(0x10000);
+const ASTRAL_BITS = new Map<number, number>();
 
 /**
  * NFKC(text) === text when every character is its own NFKC form and none can join the one before
  * it: combining marks (category M) and conjoining Hangul jamo are the characters that compose
  * with a predecessor, so they always send the text through `normalize`.
  */
-function computeInert(cp: number): boolean {
+function computeBits(cp: number): number {
   const ch = String.fromCodePoint(cp);
-  return ch.normalize('NFKC') === ch && !/\p{M}/u.test(ch) && !(cp >= 0x1100 && cp <= 0x11ff);
-}
-
-function inert(cp: number): boolean {
-  if (cp < 0x10000) {
-    const known = INERT[cp]!;
-    if (known !== 0) return known === 1;
-    const value = computeInert(cp);
-    INERT[cp] = value ? 1 : 2;
-    return value;
-  }
-  let value = INERT_ASTRAL.get(cp);
-  if (value === undefined) {
-    value = computeInert(cp);
-    // Bounded: astral text is mostly a few emoji; beyond that, recompute.
-    if (INERT_ASTRAL.size < 4096) INERT_ASTRAL.set(cp, value);
-  }
-  return value;
-}
-
-/** The bits of one non-ASCII code unit at `i` (and its low surrogate, read by the caller). */
-function nonAsciiBits(text: string, i: number, c: number): number {
   let bits = C.NON_ASCII;
-  if (c <= 0x9f) return bits | C.C1 | (inert(c) ? 0 : C.NFKC);
-  if (c >= 0xd800 && c <= 0xdfff) {
-    bits |= C.SURROGATE;
-    const low = text.charCodeAt(i + 1);
-    if (c <= 0xdbff && low >= 0xdc00 && low <= 0xdfff) {
-      return inert(((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000) ? bits : bits | C.NFKC;
-    }
-    return bits;
+  if (cp <= 0x9f) bits |= C.C1;
+  if (cp >= 0x10000 || (cp >= 0xd800 && cp <= 0xdfff)) bits |= C.SURROGATE;
+  if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) bits |= C.BIDI;
+  if (cp < 0x10000 && isConfusable(cp)) bits |= C.CONFUSABLE;
+  const lone = cp >= 0xd800 && cp <= 0xdfff;
+  if (!lone && (ch.normalize('NFKC') !== ch || /\p{M}/u.test(ch) || (cp >= 0x1100 && cp <= 0x11ff)))
+    bits |= C.NFKC;
+  return bits;
+}
+
+function codePointBits(cp: number): number {
+  if (cp < 0x10000) {
+    const known = BMP_BITS[cp]!;
+    if (known !== 0) return known;
+    return (BMP_BITS[cp] = computeBits(cp));
   }
-  if ((c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) bits |= C.BIDI;
-  if (isConfusable(c)) bits |= C.CONFUSABLE;
-  return inert(c) ? bits : bits | C.NFKC;
+  let bits = ASTRAL_BITS.get(cp);
+  if (bits === undefined) {
+    bits = computeBits(cp);
+    // Bounded: astral text is mostly a few emoji; beyond that, recompute.
+    if (ASTRAL_BITS.size < 4096) ASTRAL_BITS.set(cp, bits);
+  }
+  return bits;
 }
 
 /** Longest value encoded in one go; longer ones are read with `charCodeAt`. */
@@ -136,27 +131,57 @@ const ENCODER = new TextEncoder();
  * The value is UTF-8 encoded into a reused buffer (native, one copy) and the bytes are read from
  * a typed array. A `charCodeAt` loop is as fast only while it has seen one kind of string: in a
  * server that reads sliced, concatenated, one- and two-byte strings it slows down four to five
- * times, and this loop runs on every value. The ASCII prefix maps byte for byte; from the first
- * non-ASCII character on, `mixedMask` reads the string.
+ * times, and this loop runs on every value.
  */
 export function charMask(text: string): number {
-  if (text.length > MAX_ENCODED) return mixedMask(text, 0);
+  if (text.length > MAX_ENCODED) return stringMask(text);
   const written = ENCODER.encodeInto(text, BUFFER).written;
   let mask = 0;
   for (let j = 0; j < written; j++) {
     const b = BUFFER[j]!;
-    if (b >= 128) return mask | mixedMask(text, j);
-    mask |= TABLE[b]!;
+    if (b < 128) {
+      mask |= TABLE[b]!;
+      continue;
+    }
+    // UTF-8 as encodeInto writes it (always well-formed).
+    let cp: number;
+    if (b < 0xe0) {
+      cp = ((b & 0x1f) << 6) | (BUFFER[j + 1]! & 0x3f);
+      j += 1;
+    } else if (b < 0xf0) {
+      cp = ((b & 0x0f) << 12) | ((BUFFER[j + 1]! & 0x3f) << 6) | (BUFFER[j + 2]! & 0x3f);
+      j += 2;
+    } else {
+      cp =
+        ((b & 0x07) << 18) |
+        ((BUFFER[j + 1]! & 0x3f) << 12) |
+        ((BUFFER[j + 2]! & 0x3f) << 6) |
+        (BUFFER[j + 3]! & 0x3f);
+      j += 3;
+    }
+    // encodeInto writes U+FFFD for an unpaired surrogate: read such text from the string.
+    if (cp === 0xfffd) return stringMask(text);
+    mask |= codePointBits(cp);
   }
   return mask;
 }
 
-function mixedMask(text: string, from: number): number {
+/** `charMask` from the string itself (very long values, unpaired surrogates). */
+function stringMask(text: string): number {
   let mask = 0;
-  for (let i = from; i < text.length; i++) {
+  for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c < 128) mask |= TABLE[c]!;
-    else mask |= nonAsciiBits(text, i, c);
+    if (c < 128) {
+      mask |= TABLE[c]!;
+      continue;
+    }
+    const low = text.charCodeAt(i + 1);
+    if (c >= 0xd800 && c <= 0xdbff && low >= 0xdc00 && low <= 0xdfff) {
+      mask |= codePointBits(((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000);
+      i++;
+    } else {
+      mask |= codePointBits(c);
+    }
   }
   return mask;
 }

@@ -109,7 +109,17 @@ function commandName(word: string): string {
 
 function isCommand(word: string): boolean {
   if (word.length === 0) return false;
+  if (isPlainLowerWord(word)) return COMMANDS.has(word); // most words: no case, path or extension to strip
   return COMMANDS.has(commandName(word)) || isExecutablePath(word);
+}
+
+/** `[a-z0-9_-]+`, which `commandName` leaves as it is and no executable path looks like. */
+function isPlainLowerWord(word: string): boolean {
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 45)) return false;
+  }
+  return true;
 }
 
 /**

@@ -1443,8 +1443,8 @@ function findInText(text: string, folded: number, level: GuardLevel): SqlFinding
   if (probe !== undefined) return probe;
   const contexts: SqlContext[] = [];
   if (bareMayBeSql(text, folded)) contexts.push('bare');
-  if (text.indexOf("'") !== -1 && breakoutMayBeSql(text, "'")) contexts.push("'");
-  if (text.indexOf('"') !== -1 && breakoutMayBeSql(text, '"')) contexts.push('"');
+  if ((folded & C.APOSTROPHE) !== 0 && breakoutMayBeSql(text, "'")) contexts.push("'");
+  if ((folded & C.DOUBLE_QUOTE) !== 0 && breakoutMayBeSql(text, '"')) contexts.push('"');
   if (contexts.length === 0) return undefined;
   const variants: LexerOptions[] = [{}];
   if (text.indexOf('/*') !== -1) variants.push({ joinComments: true });
