@@ -12,20 +12,32 @@ describe('SQL probes and truncation', () => {
     ['3\\', 'sqli.probe'],
     ['12/*x*/', 'sqli.probe'],
     ['99/*!50000 " */', 'sqli.probe'],
-    ['-- drop the rest', 'sqli.comment-truncation'],
+    ['-- or #', 'sqli.comment-truncation'],
     ['/* and stop here', 'sqli.comment-truncation'],
+    ['/**/', 'sqli.comment-truncation'],
+    ['-- ', 'sqli.comment-truncation'],
     [';', 'sqli.statement-end'],
   ])('%s → %s', (value, rule) => {
     expect(detectSqlInjection(value)?.rule).toBe(rule);
   });
 
-  it('reads up to a NUL byte, where C-based layers stop', () => {
-    const threat = detectSqlInjection('%3B%00 and the rest');
-    expect(threat?.rule).toBe('sqli.statement-end');
+  it('reports a NUL byte, where C-based layers cut the query short', () => {
+    const threat = detectSqlInjection("x%00' and the rest");
+    expect(threat?.rule).toBe('sqli.nul-byte');
     expect(threat?.decoded).toBe(true);
+    expect(threat?.span).toEqual({ start: 1, end: 2 });
   });
 
-  it.each(["1'000.00", '6\'2"', '--1', '1,000', 'Chapter 3: 1/2 of it', '5 stars'])('passes %s', (value) => {
+  it.each([
+    "1'000.00",
+    '6\'2"',
+    '--1',
+    '1,000',
+    'Chapter 3: 1/2 of it',
+    '5 stars',
+    '-- Sent from my phone',
+    '/* TODO: fix this later */',
+  ])('passes %s', (value) => {
     expect(detectSqlInjection(value)).toBeUndefined();
   });
 });
@@ -51,6 +63,24 @@ describe('SQL grammar', () => {
     expect(detectSqlInjection('4 exec sp_who')?.rule).toBe('sqli.stacked-query');
     expect(detectSqlInjection('2 exec members met')).toBeUndefined();
     expect(detectSqlInjection('3 declare the winner')).toBeUndefined();
+  });
+
+  it('reads ORDER BY / GROUP BY a column number and subqueries after a number', () => {
+    expect(detectSqlInjection('9 order by 5')?.rule).toBe('sqli.clause');
+    expect(detectSqlInjection('4 group by 2 having 1=1')?.rule).toBe('sqli.clause');
+    expect(detectSqlInjection('1 procedure analyse()')?.rule).toBe('sqli.clause');
+    expect(detectSqlInjection('3 = (select 3)')?.rule).toBe('sqli.subquery');
+    expect(detectSqlInjection('2 order by Monday')).toBeUndefined();
+    expect(detectSqlInjection('(Select all that apply)')).toBeUndefined();
+  });
+
+  it('holds DELETE and INSERT to their grammar', () => {
+    expect(detectSqlInjection('1; delete from users where 1=1')?.rule).toBe('sqli.stacked-query');
+    expect(detectSqlInjection("x'; insert into users (name) values ('a')--")?.rule).toBe(
+      'sqli.stacked-query',
+    );
+    expect(detectSqlInjection('Delete the old files, then create new ones.')).toBeUndefined();
+    expect(detectSqlInjection('Insert tab A into slot B, then replace the cover.')).toBeUndefined();
   });
 
   it("skips MySQL's `1.e` no-op between tokens", () => {
@@ -110,6 +140,11 @@ describe('XSS structures', () => {
     expect(detectXss(value)).toBeUndefined();
   });
 
+  it('reports client-side template expressions that run code, at every level', () => {
+    expect(detectXss("{{x.constructor.constructor('alert(1)')()}}")?.rule).toBe('xss.template-expression');
+    expect(detectXss('Hello {{user.name}}')).toBeUndefined();
+  });
+
   it('reports JavaScript entities and foreign content', () => {
     expect(detectXss('x &{alert(1)}; y')?.rule).toBe('xss.script-entity');
     expect(detectXss('<math><mi>x</mi></math>')?.rule).toBe('xss.foreign-content');
@@ -129,6 +164,14 @@ describe('command structures', () => {
     expect(detectCommandInjection('\n')).toBeUndefined();
     expect(detectCommandInjection('%0a')).toBeUndefined();
     expect(detectCommandInjection('\r\n', { level: 'balanced' })?.rule).toBe('command.separator');
+  });
+
+  it('reads bash brace expansion and #{…} expressions', () => {
+    expect(detectCommandInjection('{ls,-la,/}')?.rule).toBe('command.command-line');
+    expect(detectCommandInjection('x;{id,/tmp}')?.rule).toBe('command.separator');
+    expect(detectCommandInjection('{cat,dog}')).toBeUndefined();
+    expect(detectCommandInjection('Hi #{3*3}')?.rule).toBe('command.template-injection');
+    expect(detectCommandInjection('Dear #{first_name},')).toBeUndefined();
   });
 
   it("reports PHP's complex {$…} interpolation, not plain placeholders", () => {

@@ -110,7 +110,25 @@ function commandName(word: string): string {
 function isCommand(word: string): boolean {
   if (word.length === 0) return false;
   if (isPlainLowerWord(word)) return COMMANDS.has(word); // most words: no case, path or extension to strip
-  return COMMANDS.has(commandName(word)) || isExecutablePath(word);
+  return COMMANDS.has(commandName(word)) || isExecutablePath(word) || isBraceCommand(word);
+}
+
+/**
+ * `{cat,/etc/passwd}`: bash brace expansion turns the word into `cat /etc/passwd`, a command with
+ * arguments and no space (the usual way past filters of spaces). The arguments must look like a
+ * shell's (paths, flags, variables), so `{cat,dog}` stays a pair of words.
+ */
+function isBraceCommand(word: string): boolean {
+  if (word.charCodeAt(0) !== 123 /* { */) return false;
+  const comma = word.indexOf(',');
+  if (comma < 2) return false;
+  const name = word.slice(1, comma);
+  if (!(COMMANDS.has(commandName(name)) || isExecutablePath(name))) return false;
+  for (let i = comma + 1; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c === 47 || c === 45 || c === 36 || c === 92 || c === 46) return true;
+  }
+  return false;
 }
 
 /** `[a-z0-9_-]+`, which `commandName` leaves as it is and no executable path looks like. */
@@ -356,6 +374,7 @@ function commandLine(text: string, rank: number): CommandFinding | undefined {
   const segEnd = segmentEnd(text, end);
   if (
     shellArguments(text, end, segEnd) ||
+    isBraceCommand(word) ||
     (rank >= 1 && segEnd === text.length && end === text.trimEnd().length && isExecutablePath(word))
   ) {
     return {
@@ -394,17 +413,24 @@ function templateInjection(text: string, rank: number): CommandFinding | undefin
     const open = text.indexOf('{', from);
     if (open === -1) return undefined;
     from = open + 1;
+    if (open > 0 && text.charCodeAt(open - 1) === 35 /* # */) {
+      // `#{…}`: Ruby interpolation, Java EL and Thymeleaf message expressions.
+      const close = text.indexOf('}', open + 1);
+      if (close !== -1 && computes(text.slice(open + 1, close))) {
+        return {
+          rule: 'command.template-injection',
+          reason: 'Code injection: a #{…} expression that computes',
+          start: open - 1,
+          end: close + 1,
+        };
+      }
+      continue;
+    }
     const kind = text.charCodeAt(open + 1);
     if (kind !== 123 /* { */ && kind !== 37 /* % */) continue;
     const close = text.indexOf(kind === 123 ? '}}' : '%}', open + 2);
     if (close === -1) return undefined;
-    const body = text.slice(open + 2, close);
-    let computes = body.includes('__') || body.includes('(');
-    for (let i = 0; i < body.length && !computes; i++) {
-      const c = body.charCodeAt(i);
-      if (c === 43 || c === 42 || c === 47 || c === 45 || c === 37 || c === 91) computes = true;
-    }
-    if (computes || (kind === 37 && rank >= 1)) {
+    if (computes(text.slice(open + 2, close)) || (kind === 37 && rank >= 1)) {
       return {
         rule: 'command.template-injection',
         reason: 'Code injection: a template expression that computes',
@@ -413,6 +439,16 @@ function templateInjection(text: string, rank: number): CommandFinding | undefin
       };
     }
   }
+}
+
+/** A template body that calls, indexes, reaches for dunder attributes or does arithmetic. */
+function computes(body: string): boolean {
+  if (body.includes('__') || body.includes('(')) return true;
+  for (let i = 0; i < body.length; i++) {
+    const c = body.charCodeAt(i);
+    if (c === 43 || c === 42 || c === 47 || c === 45 || c === 37 || c === 91) return true;
+  }
+  return false;
 }
 
 /** `<?php …`, `<%= … %>`, `<!--#exec cmd=…-->`: code a server would run. */

@@ -27,6 +27,10 @@ interface SqlFeatures {
   subquery: boolean;
   clause: boolean;
   leadingTail: boolean;
+  /** A bare value that starts with a number: a numeric parameter, the classic injection point. */
+  numericStart: boolean;
+  /** ORDER BY / GROUP BY a column number, or PROCEDURE: probes of a query's shape. */
+  clauseIndex: boolean;
   select: boolean;
   statement: boolean;
   keywordLiteral: boolean;
@@ -166,6 +170,8 @@ class SqlParser {
       subquery: false,
       clause: false,
       leadingTail: false,
+      numericStart: false,
+      clauseIndex: false,
       select: false,
       statement: false,
       keywordLiteral: false,
@@ -274,6 +280,7 @@ class SqlParser {
   /** A value spliced bare (a number or identifier position). */
   parseBare(): boolean {
     if (this.is(Tok.End)) return false;
+    this.f.numericStart = this.is(Tok.Number);
     if (this.startsTail()) {
       this.f.leadingTail = true;
       this.parseBinaryRest(0);
@@ -442,7 +449,10 @@ class SqlParser {
       this.advance();
       this.expect(Tok.Keyword, 'BY');
       // Noted before the list, so a value cut short inside it (`' GROUP BY 1,2,--`) still shows it.
-      if (!this.failed) this.f.clause = true;
+      if (!this.failed) {
+        this.f.clause = true;
+        if (this.is(Tok.Number)) this.f.clauseIndex = true;
+      }
       this.parseOrderList();
     } else if (v === 'HAVING') {
       this.advance();
@@ -460,6 +470,7 @@ class SqlParser {
     } else if (v === 'PROCEDURE') {
       this.advance();
       this.parsePrimary();
+      this.f.clauseIndex = true;
     } else if (v === 'FOR') {
       // FOR UPDATE, FOR SHARE, FOR XML …, FOR JSON …
       this.advance();
@@ -569,6 +580,27 @@ class SqlParser {
         return;
       case 'INSERT':
       case 'REPLACE':
+        // INSERT [INTO] t [(cols)] VALUES|SELECT|SET|DEFAULT…: "Insert tab A into slot B" is prose.
+        this.advance();
+        if (this.is(Tok.Keyword, 'INTO')) this.advance();
+        this.parseQualifiedName();
+        if (this.is(Tok.LParen)) {
+          this.advance();
+          this.parseExprList();
+          this.close();
+        }
+        if (
+          !this.is(Tok.Keyword, 'VALUES') &&
+          !this.is(Tok.Name, 'VALUE') &&
+          !this.is(Tok.Statement, 'SELECT') &&
+          !this.is(Tok.Statement, 'SET') &&
+          !this.is(Tok.Name, 'DEFAULT')
+        ) {
+          this.fail();
+          return;
+        }
+        this.skipLoose();
+        return;
       case 'MERGE':
         this.advance();
         if (this.is(Tok.Keyword, 'INTO')) this.advance();
@@ -582,9 +614,24 @@ class SqlParser {
         this.skipLoose();
         return;
       case 'DELETE':
+        // DELETE [FROM] t [alias] WHERE|USING|LIMIT|ORDER|RETURNING…, or nothing more:
+        // "Delete the old files, then…" is prose.
         this.advance();
         if (this.is(Tok.Keyword, 'FROM')) this.advance();
-        this.expect(Tok.Name);
+        this.parseQualifiedName();
+        if (this.is(Tok.Name) && !this.is(Tok.Name, 'RETURNING')) this.advance();
+        if (
+          !this.is(Tok.End) &&
+          !this.is(Tok.Semicolon) &&
+          !this.is(Tok.Keyword, 'WHERE') &&
+          !this.is(Tok.Keyword, 'USING') &&
+          !this.is(Tok.Keyword, 'LIMIT') &&
+          !this.is(Tok.Keyword, 'ORDER') &&
+          !this.is(Tok.Name, 'RETURNING')
+        ) {
+          this.fail();
+          return;
+        }
         this.skipLoose();
         return;
       case 'CALL':
@@ -1232,6 +1279,12 @@ function judge(f: SqlFeatures, context: SqlContext, level: GuardLevel): [string,
     return undefined;
   }
   // Bare context: the value must itself carry SQL, since nothing was broken out of.
+  // After a number (`id = 9 order by 5`, `id = 1 rlike (select …)`): a clause probing the query's
+  // columns, or a comparison with a subquery.
+  if (f.numericStart && f.clause && f.clauseIndex)
+    return ['sqli.clause', 'follows a number with an ORDER BY/GROUP BY/PROCEDURE clause'];
+  if (f.numericStart && f.subquery && f.select && (f.compare || f.arith || f.logic))
+    return ['sqli.subquery', 'compares a number with a subquery'];
   if (f.statement && f.select && (f.func || f.syntaxTokens >= 3))
     return ['sqli.statement', 'is a SELECT statement'];
   if (f.statement && f.syntaxTokens >= 4) return ['sqli.statement', 'is a SQL statement'];
@@ -1371,17 +1424,57 @@ function breakoutMayBeSql(text: string, quote: string): boolean {
   return isSqlWord(text, i, end) || text.indexOf('\\') !== -1 || text.indexOf('/*') !== -1;
 }
 
+function hasWordOrDigit(text: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) {
+    const c = text.charCodeAt(k);
+    if (isWordCode(c) || (c >= 48 && c <= 57)) return true;
+  }
+  return false;
+}
+
+/** From `from` to `to` there are only SQL keywords, punctuation and spaces (no other words). */
+function onlySqlAfter(text: string, from: number, to: number): boolean {
+  let k = from;
+  while (k < to) {
+    const c = text.charCodeAt(k);
+    if (isWordCode(c) || (c >= 48 && c <= 57)) {
+      const start = k;
+      while (
+        k < to &&
+        (isWordCode(text.charCodeAt(k)) || (text.charCodeAt(k) >= 48 && text.charCodeAt(k) <= 57))
+      )
+        k++;
+      if (!isSqlWord(text, start, k)) return false;
+      continue;
+    }
+    k++;
+  }
+  return true;
+}
+
 function isBlank(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
 }
 
 /**
- * Values with no text in them that exist only to make a query fail or stop: a number followed
+ * Values with no text in them that exist only to make a query fail or stop: a NUL byte (where
+ * C-based layers, drivers and logs among them, cut a string short), a number followed
  * by a lone quote, backtick or backslash (`1'`, the error probe for a numeric parameter) or by a
  * block comment (`1/*'*\/`, `1/*!1111'*\/`); a value that starts with a comment (`-- `, `/*`), which
  * truncates the query where it is spliced; a lone `;`.
  */
 function probeShape(text: string, mask: number): SqlFinding | undefined {
+  if ((mask & C.CONTROL) !== 0) {
+    const nul = text.indexOf('\0');
+    if (nul !== -1)
+      return {
+        rule: 'sqli.nul-byte',
+        reason: 'SQL: the value holds a NUL byte, where C-based layers cut the query short',
+        start: nul,
+        end: nul + 1,
+        fingerprint: '',
+      };
+  }
   if ((mask & (C.QUOTE | C.BACKTICK | C.SLASH | C.OPERATOR | C.SEPARATOR)) === 0) return undefined;
   let i = 0;
   while (i < text.length && isBlank(text.charCodeAt(i))) i++;
@@ -1407,11 +1500,17 @@ function probeShape(text: string, mask: number): SqlFinding | undefined {
     return undefined;
   }
   if (end === i + 1 && c === 59) return found('sqli.statement-end', 'only ends the statement');
-  if (
-    blockComment ||
-    (c === 45 && text.charCodeAt(i + 1) === 45 && (i + 2 >= end || isBlank(text.charCodeAt(i + 2))))
-  )
-    return found('sqli.comment-truncation', 'starts with a SQL comment that cuts off the query');
+  if (blockComment) {
+    // Unclosed, it swallows the rest of the query; closed, it counts only with nothing in it
+    // (`/**/`, `/*…*/`): `/* TODO: fix this */` is a note.
+    const close = text.indexOf('*/', i + 2);
+    if (close === -1 || (!hasWordOrDigit(text, i + 2, close) && onlySqlAfter(text, close + 2, end)))
+      return found('sqli.comment-truncation', 'starts with a SQL comment that cuts off the query');
+  } else if (c === 45 && text.charCodeAt(i + 1) === 45 && (i + 2 >= end || isBlank(text.charCodeAt(i + 2)))) {
+    // `-- ` followed by nothing but SQL (`-- or #`); `-- Sent from my phone` is a signature.
+    if (onlySqlAfter(text, i + 2, end))
+      return found('sqli.comment-truncation', 'starts with a SQL comment that cuts off the query');
+  }
   return undefined;
 }
 
@@ -1431,14 +1530,6 @@ export function findSqlInjection(
 ): SqlFinding | undefined {
   const text = (mask & C.CONFUSABLE) === 0 ? value : foldQuotes(value);
   const folded = text === value ? mask : charMask(text);
-  const found = findInText(text, folded, level);
-  if (found !== undefined || (folded & C.CONTROL) === 0) return found;
-  // C-based layers (drivers, file APIs) stop at a NUL byte: what precedes it is what SQL sees.
-  const nul = text.indexOf('\0');
-  return nul > 0 ? findInText(text.slice(0, nul), charMask(text.slice(0, nul)), level) : undefined;
-}
-
-function findInText(text: string, folded: number, level: GuardLevel): SqlFinding | undefined {
   const probe = probeShape(text, folded);
   if (probe !== undefined) return probe;
   const contexts: SqlContext[] = [];

@@ -671,7 +671,10 @@ function javascriptBreakout(text: string, rank: number): XssFinding | undefined 
   return undefined;
 }
 
-/** `{{constructor.constructor('alert(1)')()}}`: client-side template expressions (balanced+). */
+/**
+ * `{{constructor.constructor('alert(1)')()}}`: a client-side (AngularJS-style) template expression
+ * that runs code. `{{user.name}}` runs nothing and passes.
+ */
 function templateExpression(text: string): XssFinding | undefined {
   const open = text.indexOf('{{');
   if (open === -1) return undefined;
@@ -712,7 +715,7 @@ export function findXss(text: string, level: GuardLevel, mask = charMask(text)):
     (code && (mask & (C.QUOTE | C.BACKTICK | C.BRACE | C.PAREN)) !== 0
       ? javascriptBreakout(text, rank)
       : undefined) ??
-    (rank >= 1 && (mask & C.BRACE) !== 0 ? templateExpression(text) : undefined)
+    ((mask & C.BRACE) !== 0 ? templateExpression(text) : undefined)
   );
 }
 
