@@ -109,7 +109,9 @@ function codePointBits(cp: number): number {
   if (cp < 0x10000) {
     const known = BMP_BITS[cp]!;
     if (known !== 0) return known;
-    return (BMP_BITS[cp] = computeBits(cp));
+    const bits = computeBits(cp);
+    BMP_BITS[cp] = bits;
+    return bits;
   }
   let bits = ASTRAL_BITS.get(cp);
   if (bits === undefined) {
