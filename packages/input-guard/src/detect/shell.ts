@@ -563,19 +563,18 @@ export function findCommandInjection(
   mask = charMask(text),
 ): CommandFinding | undefined {
   const rank = LEVEL_RANK[level];
-  const has = (bits: number) => (mask & bits) !== 0;
   const found =
-    (has(C.ANGLE) ? serverCode(text) : undefined) ??
-    (has(C.PAREN) ? shellshock(text) : undefined) ??
-    (has(C.DOLLAR | C.BACKTICK) ? substitution(text, rank) : undefined) ??
-    (has(C.SEPARATOR | C.NEWLINE) ? afterSeparator(text, rank) : undefined) ??
+    ((mask & C.ANGLE) !== 0 ? serverCode(text) : undefined) ??
+    ((mask & C.PAREN) !== 0 ? shellshock(text) : undefined) ??
+    ((mask & (C.DOLLAR | C.BACKTICK)) !== 0 ? substitution(text, rank) : undefined) ??
+    ((mask & (C.SEPARATOR | C.NEWLINE)) !== 0 ? afterSeparator(text, rank) : undefined) ??
     // A command line needs arguments only a shell reads: flags, paths, variables, redirections.
-    (has(C.OPERATOR | C.SLASH | C.DOLLAR | C.PERCENT | C.TILDE | C.ANGLE | C.COLON | C.DOT)
+    ((mask & (C.OPERATOR | C.SLASH | C.DOLLAR | C.PERCENT | C.TILDE | C.ANGLE | C.COLON | C.DOT)) !== 0
       ? commandLine(text, rank)
       : undefined) ??
-    (has(C.PAREN) ? execCall(text) : undefined) ??
-    (has(C.BRACE) ? templateInjection(text, rank) : undefined) ??
-    (has(C.SEPARATOR | C.NEWLINE) ? onlySeparators(text, rank) : undefined);
+    ((mask & C.PAREN) !== 0 ? execCall(text) : undefined) ??
+    ((mask & C.BRACE) !== 0 ? templateInjection(text, rank) : undefined) ??
+    ((mask & (C.SEPARATOR | C.NEWLINE)) !== 0 ? onlySeparators(text, rank) : undefined);
   if (found !== undefined || rank < 2) return found;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

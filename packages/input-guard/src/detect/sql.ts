@@ -1452,6 +1452,10 @@ function onlySqlAfter(text: string, from: number, to: number): boolean {
   return true;
 }
 
+function probeFinding(rule: string, reason: string, start: number, end: number): SqlFinding {
+  return { rule, reason: `SQL: the value ${reason}`, start, end, fingerprint: '' };
+}
+
 function isBlank(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
 }
@@ -1485,31 +1489,40 @@ function probeShape(text: string, mask: number): SqlFinding | undefined {
   while (end > i && isBlank(text.charCodeAt(end - 1))) end--;
   if (end === i) return undefined;
   const c = text.charCodeAt(i);
-  const found = (rule: string, reason: string): SqlFinding => ({
-    rule,
-    reason: `SQL: the value ${reason}`,
-    start,
-    end,
-    fingerprint: '',
-  });
   const blockComment = c === 47 && text.charCodeAt(i + 1) === 42;
   if (numeric) {
     if (end === i + 1 && (c === 39 || c === 34 || c === 96 || c === 92))
-      return found('sqli.probe', 'is a number followed by a lone quote, the probe for SQL errors');
-    if (blockComment) return found('sqli.probe', 'is a number followed by a SQL comment');
+      return probeFinding(
+        'sqli.probe',
+        'is a number followed by a lone quote, the probe for SQL errors',
+        start,
+        end,
+      );
+    if (blockComment) return probeFinding('sqli.probe', 'is a number followed by a SQL comment', start, end);
     return undefined;
   }
-  if (end === i + 1 && c === 59) return found('sqli.statement-end', 'only ends the statement');
+  if (end === i + 1 && c === 59)
+    return probeFinding('sqli.statement-end', 'only ends the statement', start, end);
   if (blockComment) {
     // Unclosed, it swallows the rest of the query; closed, it counts only with nothing in it
     // (`/**/`, `/*…*/`): `/* TODO: fix this */` is a note.
     const close = text.indexOf('*/', i + 2);
     if (close === -1 || (!hasWordOrDigit(text, i + 2, close) && onlySqlAfter(text, close + 2, end)))
-      return found('sqli.comment-truncation', 'starts with a SQL comment that cuts off the query');
+      return probeFinding(
+        'sqli.comment-truncation',
+        'starts with a SQL comment that cuts off the query',
+        start,
+        end,
+      );
   } else if (c === 45 && text.charCodeAt(i + 1) === 45 && (i + 2 >= end || isBlank(text.charCodeAt(i + 2)))) {
     // `-- ` followed by nothing but SQL (`-- or #`); `-- Sent from my phone` is a signature.
     if (onlySqlAfter(text, i + 2, end))
-      return found('sqli.comment-truncation', 'starts with a SQL comment that cuts off the query');
+      return probeFinding(
+        'sqli.comment-truncation',
+        'starts with a SQL comment that cuts off the query',
+        start,
+        end,
+      );
   }
   return undefined;
 }

@@ -348,8 +348,11 @@ function isEventHandlerName(name: string): boolean {
   return true;
 }
 
+function tagAt(raw: HtmlTag, rule: string, reason: string): XssFinding {
+  return { rule, reason, start: raw.start, end: raw.end };
+}
+
 function tagFinding(raw: HtmlTag, rank: number, depth: number): XssFinding | undefined {
-  const at = (rule: string, reason: string): XssFinding => ({ rule, reason, start: raw.start, end: raw.end });
   // `html:script` is a script element in XHTML.
   const colon = raw.name.lastIndexOf(':');
   const tag = colon === -1 ? raw : { ...raw, name: raw.name.slice(colon + 1) };
@@ -358,66 +361,75 @@ function tagFinding(raw: HtmlTag, rank: number, depth: number): XssFinding | und
     // sanitiser/parser disagreements (`<!--<img src="--><img src=x onerror=…>`).
     if (depth < 2 && tag.content !== undefined) {
       const inner = findInMarkup(tag.content, rank, depth + 1);
-      if (inner !== undefined) return at('xss.hidden-markup', 'XSS: a comment hides active markup');
+      if (inner !== undefined) return tagAt(raw, 'xss.hidden-markup', 'XSS: a comment hides active markup');
     }
     if (rank >= 1 && tag.content !== undefined && tag.content.trimStart().toLowerCase().startsWith('[if')) {
-      return at('xss.conditional-comment', 'XSS: contains an IE conditional comment');
+      return tagAt(raw, 'xss.conditional-comment', 'XSS: contains an IE conditional comment');
     }
-    return rank >= 2 ? at('xss.markup', 'XSS: contains HTML markup') : undefined;
+    return rank >= 2 ? tagAt(raw, 'xss.markup', 'XSS: contains HTML markup') : undefined;
   }
   if (tag.name.startsWith('?')) {
     if (tag.name === '?php' || tag.name === '?') return undefined; // server code: the command detector
     return rank >= 1
-      ? at('xss.processing-instruction', 'XSS: contains an XML processing instruction')
+      ? tagAt(raw, 'xss.processing-instruction', 'XSS: contains an XML processing instruction')
       : undefined;
   }
   if (tag.closing) {
     if (CONTEXT_END_TAGS.has(tag.name) && (tag.name === 'script' || rank >= 1)) {
-      return at('xss.context-breakout', `XSS: closes a <${tag.name}> element the value may be placed in`);
+      return tagAt(
+        raw,
+        'xss.context-breakout',
+        `XSS: closes a <${tag.name}> element the value may be placed in`,
+      );
     }
-    return rank >= 2 ? at('xss.markup', 'XSS: contains HTML markup') : undefined;
+    return rank >= 2 ? tagAt(raw, 'xss.markup', 'XSS: contains HTML markup') : undefined;
   }
-  if (SCRIPT_ELEMENTS.has(tag.name)) return at('xss.script-element', `XSS: contains a <${tag.name}> element`);
+  if (SCRIPT_ELEMENTS.has(tag.name))
+    return tagAt(raw, 'xss.script-element', `XSS: contains a <${tag.name}> element`);
   if (!isPlainTagName(tag.name) && lenientHandler(tag.name, true))
-    return at('xss.event-handler', 'XSS: a malformed tag hides an event handler');
+    return tagAt(raw, 'xss.event-handler', 'XSS: a malformed tag hides an event handler');
   for (const attribute of tag.attributes) {
     if (
       isEventHandlerName(attribute.name) ||
       (rank >= 1 && attribute.name.startsWith('on') && attribute.name.length > 4) ||
       lenientHandler(attribute.name, false)
     ) {
-      return at('xss.event-handler', `XSS: has an ${attribute.name.slice(0, 24)} event handler attribute`);
+      return tagAt(
+        raw,
+        'xss.event-handler',
+        `XSS: has an ${attribute.name.slice(0, 24)} event handler attribute`,
+      );
     }
     if (attribute.value === undefined) continue;
     const value = decodeAttribute(attribute.value);
     if (value.startsWith('&{') && value.includes('}'))
-      return at('xss.script-entity', 'XSS: an attribute holds a JavaScript entity');
+      return tagAt(raw, 'xss.script-entity', 'XSS: an attribute holds a JavaScript entity');
     const url = urlForm(value);
     const scheme = scriptSchemeIn(url);
-    if (scheme !== undefined) return at('xss.script-url', `XSS: an attribute holds a ${scheme} URL`);
+    if (scheme !== undefined) return tagAt(raw, 'xss.script-url', `XSS: an attribute holds a ${scheme} URL`);
     if (attribute.name === 'style') {
       const css = dangerousCss(value) ?? cssBreakout(value);
-      if (css !== undefined) return at('xss.css', `XSS: a style attribute holds ${css}`);
+      if (css !== undefined) return tagAt(raw, 'xss.css', `XSS: a style attribute holds ${css}`);
     }
     if (url.indexOf('//') !== -1) {
       const host = disguisedHost(value, url);
-      if (host !== undefined) return at('xss.url-evasion', `XSS: a URL attribute holds ${host}`);
+      if (host !== undefined) return tagAt(raw, 'xss.url-evasion', `XSS: a URL attribute holds ${host}`);
     }
     if (attribute.name === 'srcdoc' && depth < 2) {
       const inner = findInMarkup(value, rank, depth + 1);
-      if (inner !== undefined) return at('xss.srcdoc', 'XSS: an iframe srcdoc holds active markup');
+      if (inner !== undefined) return tagAt(raw, 'xss.srcdoc', 'XSS: an iframe srcdoc holds active markup');
     }
   }
   if (FOREIGN_ELEMENTS.has(tag.name))
-    return at('xss.foreign-content', `XSS: contains a <${tag.name}> element (foreign content)`);
+    return tagAt(raw, 'xss.foreign-content', `XSS: contains a <${tag.name}> element (foreign content)`);
   if (PAGE_ELEMENTS.has(tag.name)) {
     if (tag.name === 'style' || tag.attributes.length > 0 || rank >= 1) {
-      return at('xss.page-element', `XSS: contains a <${tag.name}> element`);
+      return tagAt(raw, 'xss.page-element', `XSS: contains a <${tag.name}> element`);
     }
   }
   if (rank >= 1 && SUSPICIOUS_ELEMENTS.has(tag.name))
-    return at('xss.suspicious-element', `XSS: contains a <${tag.name}> element`);
-  if (rank >= 2) return at('xss.markup', 'XSS: contains HTML markup');
+    return tagAt(raw, 'xss.suspicious-element', `XSS: contains a <${tag.name}> element`);
+  if (rank >= 2) return tagAt(raw, 'xss.markup', 'XSS: contains HTML markup');
   return undefined;
 }
 
