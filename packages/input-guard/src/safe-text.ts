@@ -2,8 +2,8 @@
  * Text rules beside the injection detectors: length limits, control characters, bidirectional
  * overrides (the "Trojan Source" trick) and malformed Unicode.
  */
-import { C, charMask } from './detect/chars';
-import { decodeViews } from './detect/decode';
+import { C } from './detect/chars';
+import { decodeValue } from './detect/decode';
 import { InputGuardError } from './errors';
 import { resolveDetectOptions, resolveKinds, scanViews } from './scan';
 import type { SafeTextIssue, SafeTextOptions, SafeTextResult } from './types';
@@ -104,10 +104,9 @@ export function checkResolvedSafeText(value: string, options: ResolvedSafeTextOp
       reason: `The text is shorter than ${options.minLength} characters`,
     });
   }
-  const views = decodeViews(value, options.maxDecodeRounds);
-  // Only control characters, line breaks and non-ASCII text can break the character rules.
-  const mask = views[0]!.text === value ? views[0]!.mask : charMask(value);
-  if ((mask & (C.CONTROL | C.NEWLINE | C.NON_ASCII)) !== 0) {
+  const { views, rawMask } = decodeValue(value, options.maxDecodeRounds);
+  // Only these characters can break the character rules; most text has none of them.
+  if ((rawMask & (C.CONTROL | C.C1 | C.BIDI | C.SURROGATE | C.NEWLINE)) !== 0) {
     const character = characterIssue(value, options);
     if (character !== undefined) issues.push(character);
   }

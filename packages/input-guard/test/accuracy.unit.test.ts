@@ -24,12 +24,12 @@ const lines = (file: string) =>
     .split('\n')
     .filter((line) => line.length > 0);
 
-/** Measured on the dev corpus at `low`, less a small margin so noise in the lists does not flap. */
+/** The issue's targets at `low`, all met on the dev corpus: a regression below one fails here. */
 const FLOORS: Readonly<Record<ThreatKind, { detection: number; maxFalsePositive: number }>> = {
-  sqli: { detection: 94, maxFalsePositive: 0.5 },
-  xss: { detection: 96.5, maxFalsePositive: 0.5 },
-  command: { detection: 94, maxFalsePositive: 0.5 },
-  path: { detection: 98.5, maxFalsePositive: 0.5 },
+  sqli: { detection: 97, maxFalsePositive: 0.5 },
+  xss: { detection: 99, maxFalsePositive: 0.5 },
+  command: { detection: 95, maxFalsePositive: 0.5 },
+  path: { detection: 99, maxFalsePositive: 0.5 },
 };
 
 (dir === undefined ? describe.skip : describe)(

@@ -156,12 +156,12 @@ describe('path traversal', () => {
 
 describe('levels', () => {
   it('reports more as the level rises', () => {
-    expect(detectSqlInjection("1'")).toBeUndefined();
-    expect(detectSqlInjection("1'", { level: 'strict' })).toBeDefined();
+    expect(detectSqlInjection("x'")).toBeUndefined();
+    expect(detectSqlInjection("x'", { level: 'strict' })).toBeDefined();
     expect(detectSqlInjection('-1--')).toBeUndefined();
     expect(detectSqlInjection('-1--', { level: 'balanced' })).toBeDefined();
-    expect(detectXss('<svg>')).toBeUndefined();
-    expect(detectXss('<svg>', { level: 'balanced' })).toBeDefined();
+    expect(detectXss('<form>')).toBeUndefined();
+    expect(detectXss('<form>', { level: 'balanced' })).toBeDefined();
     expect(detectXss('<b>hi</b>', { level: 'strict' })).toBeDefined();
   });
 

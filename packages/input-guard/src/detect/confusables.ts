@@ -50,6 +50,11 @@ function toTable(record: Readonly<Record<string, string>>): FoldTable {
 const QUOTES = toTable(QUOTE_LIKE);
 const SLASHES = toTable(SLASH_LIKE);
 
+/** Whether a code unit is folded by `foldQuotes` or `foldSlashes` (`charMask` marks such text). */
+export function isConfusable(code: number): boolean {
+  return QUOTES.has(code) || SLASHES.has(code);
+}
+
 function fold(text: string, table: FoldTable): string {
   let out = '';
   let copied = 0;

@@ -19,14 +19,12 @@ export interface TextView {
   readonly decoded: boolean;
 }
 
-function hasNonAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return true;
-  return false;
-}
-
-/** NFKC, skipped for pure ASCII (its own normal form), which is most input. */
+/**
+ * NFKC, skipped for text it would leave as it is: pure ASCII (most input), and text whose other
+ * characters are their own normal form and combine with nothing (accented letters, CJK, most emoji).
+ */
 export function nfkc(text: string): string {
-  return hasNonAscii(text) ? text.normalize('NFKC') : text;
+  return (charMask(text) & C.NFKC) !== 0 ? text.normalize('NFKC') : text;
 }
 
 function hexValue(code: number): number {
@@ -368,9 +366,22 @@ export function decodeUtf7(text: string): string {
   return changed ? out : text;
 }
 
+/** Every decoder once, without NFKC. */
+function decodeLayers(text: string, mask: number): string {
+  let out = text;
+  if ((mask & C.PERCENT) !== 0) out = percentDecode(out);
+  // Percent-decoding may have produced the characters the next layers start with.
+  const m = out === text ? mask : ENCODING_CHARS;
+  if ((m & C.AMP) !== 0) out = decodeHtmlEntities(out);
+  if ((m & C.BACKSLASH) !== 0 || out !== text) out = decodeBackslashEscapes(out);
+  if ((m & C.PLUS) !== 0 || out !== text) out = decodeUtf7(out);
+  return out;
+}
+
 /** One round: every decoder once, then NFKC. */
 export function decodeOnce(text: string): string {
-  return nfkc(decodeUtf7(decodeBackslashEscapes(decodeHtmlEntities(percentDecode(text)))));
+  const decoded = decodeLayers(text, charMask(text));
+  return decoded === text ? text : nfkc(decoded);
 }
 
 /**
@@ -382,20 +393,56 @@ export function decodeOnce(text: string): string {
  * ```
  */
 export function decodeViews(input: string, maxRounds = 3): TextView[] {
-  let mask = charMask(input);
-  const first = (mask & C.NON_ASCII) === 0 ? input : input.normalize('NFKC');
-  if (first !== input) mask = charMask(first);
+  return decodeValue(input, maxRounds).views;
+}
+
+/** The views of `decodeViews`, and `charMask` of the value as received (before NFKC). */
+export function decodeValue(input: string, maxRounds = 3): { views: TextView[]; rawMask: number } {
+  const rawMask = charMask(input);
+  let mask = rawMask;
+  let first = input;
+  if ((rawMask & C.NFKC) !== 0) {
+    first = input.normalize('NFKC');
+    if (first !== input) mask = charMask(first);
+  }
   const views: TextView[] = [{ text: first, mask, decoded: false }];
+  if (first !== input && input.indexOf('\u00bc') !== -1) {
+    // NFKC turns `¼` into `1⁄4`; a 7-bit layer turns it into `<`. Look at that reading too.
+    const stripped = stripHighBit(input);
+    views.push({ text: stripped, mask: charMask(stripped), decoded: true });
+  }
   let current = first;
   for (let round = 0; round < maxRounds && (mask & ENCODING_CHARS) !== 0; round++) {
-    const next = decodeOnce(current);
+    let next = decodeLayers(current, mask);
     if (next === current) break;
-    mask = charMask(next);
+    let nextMask = charMask(next);
+    if ((nextMask & C.NFKC) !== 0) {
+      const normalized = next.normalize('NFKC');
+      if (normalized !== next) {
+        next = normalized;
+        nextMask = charMask(next);
+      }
+    }
+    if (next === current) break;
+    mask = nextMask;
     views.push({ text: next, mask, decoded: true });
     current = next;
   }
-  return views;
+  return { views, rawMask };
+}
+
+/**
+ * Servers and proxies that read text as 7-bit US-ASCII drop the high bit of Latin-1 characters,
+ * turning `¼script¾` into `<script>`.
+ */
+export function stripHighBit(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    out += c >= 0x80 && c <= 0xff ? String.fromCharCode(c & 0x7f) : text[i];
+  }
+  return out;
 }
 
 /** `%`, `&`, `\` and `+` start every encoding we undo. */
-const ENCODING_CHARS = C.PERCENT | C.SEPARATOR | C.SLASH | C.OPERATOR;
+const ENCODING_CHARS = C.PERCENT | C.AMP | C.BACKSLASH | C.PLUS;

@@ -157,6 +157,10 @@ function segments(text: string): string[] {
   return text.split(/[/\\]/);
 }
 
+function pathFinding(rule: string, reason: string, start: number, end: number): PathFinding {
+  return { rule, reason, start, end };
+}
+
 /**
  * Absolute paths: drive roots (`C:\`), UNC shares (`\\host\share`), `file:` URLs and Windows
  * environment roots (`%SYSTEMROOT%\`) at every level; `/etc/passwd`-style roots from `balanced`,
@@ -166,21 +170,16 @@ function absolutePath(text: string, rank: number): PathFinding | undefined {
   const value = text.trim();
   if (value.length < 3 || (hasSpace(value) && rank < 2)) return undefined;
   const at = text.indexOf(value);
-  const found = (rule: string, reason: string): PathFinding => ({
-    rule,
-    reason,
-    start: at,
-    end: at + value.length,
-  });
   const c0 = value.charCodeAt(0);
   const c1 = value.charCodeAt(1);
   const c2 = value.charCodeAt(2);
   if ((c0 | 0x20) >= 97 && (c0 | 0x20) <= 122 && c1 === 58 && isSeparator(c2) && value.length > 3) {
-    return found('path.absolute', 'Path traversal: an absolute Windows path');
+    return pathFinding('path.absolute', 'Path traversal: an absolute Windows path', at, at + value.length);
   }
   if (c0 === 92 && c1 === 92 && value.length > 3 && !isSeparator(c2))
-    return found('path.absolute', 'Path traversal: a UNC network path');
-  if (value.toLowerCase().startsWith('file:')) return found('path.absolute', 'Path traversal: a file: URL');
+    return pathFinding('path.absolute', 'Path traversal: a UNC network path', at, at + value.length);
+  if (value.toLowerCase().startsWith('file:'))
+    return pathFinding('path.absolute', 'Path traversal: a file: URL', at, at + value.length);
   if (c0 === 37) {
     const close = value.indexOf('%', 1);
     if (
@@ -188,24 +187,40 @@ function absolutePath(text: string, rank: number): PathFinding | undefined {
       isSeparator(value.charCodeAt(close + 1)) &&
       /^%[A-Za-z_]+%$/.test(value.slice(0, close + 1))
     ) {
-      return found('path.absolute', 'Path traversal: a path under a Windows environment root');
+      return pathFinding(
+        'path.absolute',
+        'Path traversal: a path under a Windows environment root',
+        at,
+        at + value.length,
+      );
     }
   }
   if (isSeparator(c0)) {
     const parts = segments(value);
     if (c0 === 92 && parts.filter((p) => p.length > 0).length >= 2 && rank === 0) {
       // Prose never starts with a backslash; a Windows root-relative path does.
-      return found('path.absolute', 'Path traversal: a path from the root of a Windows drive');
+      return pathFinding(
+        'path.absolute',
+        'Path traversal: a path from the root of a Windows drive',
+        at,
+        at + value.length,
+      );
     }
     const named = parts.filter((p) => p.length > 0 && p !== '.');
     const dressed = parts.some((p, i) => p === '.' || (p === '' && i > 0 && i < parts.length - 1));
     if (named.length >= 2 && (rank >= 1 || dressed)) {
-      return found('path.absolute', 'Path traversal: an absolute path');
+      return pathFinding('path.absolute', 'Path traversal: an absolute path', at, at + value.length);
     }
-    if (rank >= 2 && named.length >= 1) return found('path.absolute', 'Path traversal: an absolute path');
+    if (rank >= 2 && named.length >= 1)
+      return pathFinding('path.absolute', 'Path traversal: an absolute path', at, at + value.length);
   }
   if (rank >= 2 && (c0 === 126 /* ~ */ || value.startsWith('./') || value.startsWith('.\\'))) {
-    return found('path.relative-root', 'Path traversal: a path relative to a home or working directory');
+    return pathFinding(
+      'path.relative-root',
+      'Path traversal: a path relative to a home or working directory',
+      at,
+      at + value.length,
+    );
   }
   return undefined;
 }
@@ -227,11 +242,11 @@ export function findPathTraversal(
   const rank = LEVEL_RANK[level];
   if ((mask & (C.DOT | C.SLASH | C.CONTROL | C.COLON | C.PERCENT | C.TILDE | C.NON_ASCII)) === 0)
     return undefined;
-  const text = (mask & C.NON_ASCII) === 0 ? value : foldSlashes(value);
+  const text = (mask & C.CONFUSABLE) === 0 ? value : foldSlashes(value);
   return (
     dotDotSegment(text) ??
     repeatedDotDot(text) ??
-    nulByte(text) ??
+    ((mask & C.CONTROL) !== 0 ? nulByte(text) : undefined) ??
     (text.indexOf('./') !== -1 || text.indexOf('.\\') !== -1 ? dotPadding(text) : undefined) ??
     absolutePath(text, rank)
   );

@@ -109,7 +109,35 @@ function commandName(word: string): string {
 
 function isCommand(word: string): boolean {
   if (word.length === 0) return false;
-  return COMMANDS.has(commandName(word)) || isExecutablePath(word);
+  if (isPlainLowerWord(word)) return COMMANDS.has(word); // most words: no case, path or extension to strip
+  return COMMANDS.has(commandName(word)) || isExecutablePath(word) || isBraceCommand(word);
+}
+
+/**
+ * `{cat,/etc/passwd}`: bash brace expansion turns the word into `cat /etc/passwd`, a command with
+ * arguments and no space (the usual way past filters of spaces). The arguments must look like a
+ * shell's (paths, flags, variables), so `{cat,dog}` stays a pair of words.
+ */
+function isBraceCommand(word: string): boolean {
+  if (word.charCodeAt(0) !== 123 /* { */) return false;
+  const comma = word.indexOf(',');
+  if (comma < 2) return false;
+  const name = word.slice(1, comma);
+  if (!(COMMANDS.has(commandName(name)) || isExecutablePath(name))) return false;
+  for (let i = comma + 1; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c === 47 || c === 45 || c === 36 || c === 92 || c === 46) return true;
+  }
+  return false;
+}
+
+/** `[a-z0-9_-]+`, which `commandName` leaves as it is and no executable path looks like. */
+function isPlainLowerWord(word: string): boolean {
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 45)) return false;
+  }
+  return true;
 }
 
 /**
@@ -214,10 +242,16 @@ function separatorAt(text: string, i: number): number {
   return 0;
 }
 
+/** Where separators can be; found natively, since prose has few of them. */
+const SEPARATOR_CHARS = /[;|&\n\r]/g;
+
 function afterSeparator(text: string, rank: number): CommandFinding | undefined {
-  for (let i = 0; i < text.length; i++) {
+  let from = 0;
+  for (;;) {
+    SEPARATOR_CHARS.lastIndex = from;
+    if (!SEPARATOR_CHARS.test(text)) return undefined;
+    const i = SEPARATOR_CHARS.lastIndex - 1;
     const width = separatorAt(text, i);
-    if (width === 0) continue;
     const sep = text.slice(i, i + width);
     let j = i + width;
     while (j < text.length && (isSpace(text.charCodeAt(j)) || isNewline(text.charCodeAt(j)))) j++;
@@ -229,7 +263,7 @@ function afterSeparator(text: string, rank: number): CommandFinding | undefined 
     const { word, end } = readWord(text, j);
     if (!isCommand(word)) {
       // Skip the run of separators just examined as one.
-      i = Math.max(i + width, j) - 1;
+      from = Math.max(i + width, j);
       continue;
     }
     const segEnd = segmentEnd(text, end);
@@ -247,9 +281,8 @@ function afterSeparator(text: string, rank: number): CommandFinding | undefined 
         end: segEnd,
       };
     }
-    i += width - 1;
+    from = i + width;
   }
-  return undefined;
 }
 
 /** `$(cmd)`, `` `cmd` ``, `${IFS}`, `${@print(…)}`. */
@@ -282,6 +315,20 @@ function substitution(text: string, rank: number): CommandFinding | undefined {
           rule: 'command.expansion',
           reason: 'Command injection: contains a parameter expansion that is not a plain variable',
           start: dollar,
+          end: close + 1,
+        };
+      }
+    } else if (dollar > 0 && text.charCodeAt(dollar - 1) === 123 /* { */) {
+      // PHP's complex interpolation `{$_GET["cmd"]}`, `{$obj->run()}`: code inside a string that
+      // PHP evaluates. A plain `{$name}` (a template placeholder) passes.
+      const close = text.indexOf('}', dollar + 1);
+      if (close === -1) continue;
+      const inner = text.slice(dollar + 1, close);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(inner)) {
+        return {
+          rule: 'command.expansion',
+          reason: 'Code injection: a PHP {$…} expression that is not a plain variable',
+          start: dollar - 1,
           end: close + 1,
         };
       }
@@ -327,6 +374,7 @@ function commandLine(text: string, rank: number): CommandFinding | undefined {
   const segEnd = segmentEnd(text, end);
   if (
     shellArguments(text, end, segEnd) ||
+    isBraceCommand(word) ||
     (rank >= 1 && segEnd === text.length && end === text.trimEnd().length && isExecutablePath(word))
   ) {
     return {
@@ -365,17 +413,24 @@ function templateInjection(text: string, rank: number): CommandFinding | undefin
     const open = text.indexOf('{', from);
     if (open === -1) return undefined;
     from = open + 1;
+    if (open > 0 && text.charCodeAt(open - 1) === 35 /* # */) {
+      // `#{…}`: Ruby interpolation, Java EL and Thymeleaf message expressions.
+      const close = text.indexOf('}', open + 1);
+      if (close !== -1 && computes(text.slice(open + 1, close))) {
+        return {
+          rule: 'command.template-injection',
+          reason: 'Code injection: a #{…} expression that computes',
+          start: open - 1,
+          end: close + 1,
+        };
+      }
+      continue;
+    }
     const kind = text.charCodeAt(open + 1);
     if (kind !== 123 /* { */ && kind !== 37 /* % */) continue;
     const close = text.indexOf(kind === 123 ? '}}' : '%}', open + 2);
     if (close === -1) return undefined;
-    const body = text.slice(open + 2, close);
-    let computes = body.includes('__') || body.includes('(');
-    for (let i = 0; i < body.length && !computes; i++) {
-      const c = body.charCodeAt(i);
-      if (c === 43 || c === 42 || c === 47 || c === 45 || c === 37 || c === 91) computes = true;
-    }
-    if (computes || (kind === 37 && rank >= 1)) {
+    if (computes(text.slice(open + 2, close)) || (kind === 37 && rank >= 1)) {
       return {
         rule: 'command.template-injection',
         reason: 'Code injection: a template expression that computes',
@@ -384,6 +439,16 @@ function templateInjection(text: string, rank: number): CommandFinding | undefin
       };
     }
   }
+}
+
+/** A template body that calls, indexes, reaches for dunder attributes or does arithmetic. */
+function computes(body: string): boolean {
+  if (body.includes('__') || body.includes('(')) return true;
+  for (let i = 0; i < body.length; i++) {
+    const c = body.charCodeAt(i);
+    if (c === 43 || c === 42 || c === 47 || c === 45 || c === 37 || c === 91) return true;
+  }
+  return false;
 }
 
 /** `<?php …`, `<%= … %>`, `<!--#exec cmd=…-->`: code a server would run. */
@@ -462,13 +527,16 @@ function execCall(text: string): CommandFinding | undefined {
   }
 }
 
-/** `;`, `| `, `&&`: a probe made only of separators. */
-function onlySeparators(text: string): CommandFinding | undefined {
+/**
+ * `;`, `| `, `&&`: a probe made only of separators. Values made only of line breaks (an empty
+ * line in a text area) count from `balanced` on.
+ */
+function onlySeparators(text: string, rank: number): CommandFinding | undefined {
   let seen = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 59 || c === 124 || c === 38 || isNewline(c)) seen = true;
-    else if (!isSpace(c)) return undefined;
+    if (c === 59 || c === 124 || c === 38 || (isNewline(c) && rank >= 1)) seen = true;
+    else if (!isSpace(c) && !isNewline(c)) return undefined;
   }
   return seen
     ? {
@@ -495,19 +563,18 @@ export function findCommandInjection(
   mask = charMask(text),
 ): CommandFinding | undefined {
   const rank = LEVEL_RANK[level];
-  const has = (bits: number) => (mask & bits) !== 0;
   const found =
-    (has(C.ANGLE) ? serverCode(text) : undefined) ??
-    (has(C.PAREN) ? shellshock(text) : undefined) ??
-    (has(C.DOLLAR | C.BACKTICK) ? substitution(text, rank) : undefined) ??
-    (has(C.SEPARATOR | C.NEWLINE) ? afterSeparator(text, rank) : undefined) ??
+    ((mask & C.ANGLE) !== 0 ? serverCode(text) : undefined) ??
+    ((mask & C.PAREN) !== 0 ? shellshock(text) : undefined) ??
+    ((mask & (C.DOLLAR | C.BACKTICK)) !== 0 ? substitution(text, rank) : undefined) ??
+    ((mask & (C.SEPARATOR | C.NEWLINE)) !== 0 ? afterSeparator(text, rank) : undefined) ??
     // A command line needs arguments only a shell reads: flags, paths, variables, redirections.
-    (has(C.OPERATOR | C.SLASH | C.DOLLAR | C.PERCENT | C.TILDE | C.ANGLE | C.COLON | C.DOT)
+    ((mask & (C.OPERATOR | C.SLASH | C.DOLLAR | C.PERCENT | C.TILDE | C.ANGLE | C.COLON | C.DOT)) !== 0
       ? commandLine(text, rank)
       : undefined) ??
-    (has(C.PAREN) ? execCall(text) : undefined) ??
-    (has(C.BRACE) ? templateInjection(text, rank) : undefined) ??
-    (rank >= 1 && has(C.SEPARATOR | C.NEWLINE) ? onlySeparators(text) : undefined);
+    ((mask & C.PAREN) !== 0 ? execCall(text) : undefined) ??
+    ((mask & C.BRACE) !== 0 ? templateInjection(text, rank) : undefined) ??
+    ((mask & (C.SEPARATOR | C.NEWLINE)) !== 0 ? onlySeparators(text, rank) : undefined);
   if (found !== undefined || rank < 2) return found;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

@@ -282,8 +282,14 @@ export class SqlLexer {
         return { type: Tok.Name, start, end: this.pos, value: '[]' };
       }
     }
-    if (isDigit(c) || (c === 46 /* . */ && isDigit(text.charCodeAt(start + 1))))
+    if (isDigit(c) || (c === 46 /* . */ && isDigit(text.charCodeAt(start + 1)))) {
+      const noop = mysqlScientificNoop(text, start);
+      if (noop > start) {
+        this.pos = noop;
+        return { type: Tok.Comment, start, end: noop, value: '1.e', style: 'inline' };
+      }
       return this.readNumber(start);
+    }
     if (c === 64 /* @ */) {
       let end = start + 1;
       if (text.charCodeAt(end) === 64) end++;
@@ -397,11 +403,25 @@ export class SqlLexer {
   }
 }
 
+/**
+ * MySQL reads `1.e` with no exponent digits before `(`, `)` or `,` as nothing at all, so
+ * `1.e(ascii 1.e(…` is `ascii(…`: a known way past WAF tokenizers. Returns the end of such a
+ * no-op, or `start` when the number is an ordinary one.
+ */
+function mysqlScientificNoop(text: string, start: number): number {
+  let i = start;
+  while (isDigit(text.charCodeAt(i))) i++;
+  if (i === start || text.charCodeAt(i) !== 46 /* . */ || (text.charCodeAt(i + 1) | 0x20) !== 101 /* e */)
+    return start;
+  const after = text.charCodeAt(i + 2);
+  return after === 40 || after === 41 || after === 44 ? i + 2 : start;
+}
+
 function isHexDigit(c: number): boolean {
   return isDigit(c) || ((c | 0x20) >= 97 && (c | 0x20) <= 102);
 }
 
-function classifyWord(word: string): Tok {
+export function classifyWord(word: string): Tok {
   if (LOGIC.has(word)) return Tok.Logic;
   if (UNION.has(word)) return Tok.Union;
   if (STATEMENTS.has(word)) return Tok.Statement;

@@ -9,7 +9,7 @@
 import type { GuardLevel } from '../types';
 import { C, charMask } from './chars';
 import { foldQuotes } from './confusables';
-import { type LexerOptions, SqlLexer, Tok, type Token } from './sql-lexer';
+import { classifyWord, type LexerOptions, SqlLexer, Tok, type Token } from './sql-lexer';
 
 /** What a successful parse contained. */
 interface SqlFeatures {
@@ -27,6 +27,10 @@ interface SqlFeatures {
   subquery: boolean;
   clause: boolean;
   leadingTail: boolean;
+  /** A bare value that starts with a number: a numeric parameter, the classic injection point. */
+  numericStart: boolean;
+  /** ORDER BY / GROUP BY a column number, or PROCEDURE: probes of a query's shape. */
+  clauseIndex: boolean;
   select: boolean;
   statement: boolean;
   keywordLiteral: boolean;
@@ -166,6 +170,8 @@ class SqlParser {
       subquery: false,
       clause: false,
       leadingTail: false,
+      numericStart: false,
+      clauseIndex: false,
       select: false,
       statement: false,
       keywordLiteral: false,
@@ -184,7 +190,7 @@ class SqlParser {
   }
 
   /** Moves to the next significant token, noting comments on the way. */
-  private read(): undefined {
+  private read(): void {
     if (this.failed) {
       this.tok = { type: Tok.End, start: this.f.end, end: this.f.end, value: '' };
       return;
@@ -205,7 +211,7 @@ class SqlParser {
     }
   }
 
-  advance(): undefined {
+  advance(): void {
     const t = this.tok;
     if (this.f.start < 0) this.f.start = t.start;
     this.prevEnd = t.end;
@@ -222,18 +228,24 @@ class SqlParser {
     return this.tok.type === type && (value === undefined || this.tok.value === value);
   }
 
-  expect(type: Tok, value?: string): undefined {
-    if (!this.is(type, value)) return this.fail();
+  expect(type: Tok, value?: string): void {
+    if (!this.is(type, value)) {
+      this.fail();
+      return;
+    }
     this.advance();
   }
 
   /** `)` where one is due; the end of the value also closes (the application supplies the rest). */
-  close(): undefined {
+  close(): void {
     if (this.is(Tok.RParen)) this.advance();
-    else if (!this.is(Tok.End)) return this.fail();
+    else if (!this.is(Tok.End)) {
+      this.fail();
+      return;
+    }
   }
 
-  enter(): undefined {
+  enter(): void {
     if (++this.depth > MAX_DEPTH) this.fail();
   }
 
@@ -242,7 +254,7 @@ class SqlParser {
    * prose fails on nearly every value), the parser keeps the features seen so far and reads
    * the end of input from now on, so every rule returns on its own.
    */
-  fail(): undefined {
+  fail(): void {
     if (!this.failed) {
       this.failed = true;
       this.snapshot = { ...this.f, complete: false };
@@ -268,6 +280,7 @@ class SqlParser {
   /** A value spliced bare (a number or identifier position). */
   parseBare(): boolean {
     if (this.is(Tok.End)) return false;
+    this.f.numericStart = this.is(Tok.Number);
     if (this.startsTail()) {
       this.f.leadingTail = true;
       this.parseBinaryRest(0);
@@ -306,14 +319,17 @@ class SqlParser {
   }
 
   /** What may follow a complete value: more conditions, UNION, clauses, `;` statements, `)`. */
-  parseTail(): undefined {
+  parseTail(): void {
     for (;;) {
       const t = this.tok;
       switch (t.type) {
         case Tok.End:
           return;
         case Tok.RParen:
-          if (++this.openParensClosed > MAX_APP_PARENS) return this.fail();
+          if (++this.openParensClosed > MAX_APP_PARENS) {
+            this.fail();
+            return;
+          }
           this.f.parenClose = true;
           this.advance();
           this.parseBinaryRest(0);
@@ -348,17 +364,82 @@ class SqlParser {
         case Tok.Keyword:
           if (this.parseClause()) continue;
           this.parseBinaryRest(0);
-          if (this.tok === t) return this.fail();
+          if (this.tok === t) {
+            this.fail();
+            return;
+          }
           continue;
         case Tok.Logic:
         case Tok.Operator:
           this.parseBinaryRest(0);
-          if (this.tok === t) return this.fail();
+          if (this.tok === t) {
+            this.fail();
+            return;
+          }
           continue;
-        default:
-          return this.fail();
+        case Tok.Statement:
+          // SQL Server runs statements of one batch without ';' between them: `1 WAITFOR DELAY
+          // '0:0:5'`, `x' EXEC master..xp_cmdshell 'dir'`. Only statements whose own grammar is
+          // unmistakable count, so `2 exec members met` stays prose.
+          if (!this.parseBatchStatement()) {
+            this.fail();
+            return;
+          }
+          this.f.stacked = true;
+          continue;
+        default: {
+          this.fail();
+          return;
+        }
       }
     }
+  }
+
+  /** EXEC of an attack procedure, a variable or `(`; WAITFOR DELAY/TIME; DECLARE @v. */
+  private parseBatchStatement(): boolean {
+    switch (this.tok.value) {
+      case 'EXEC':
+      case 'EXECUTE':
+        this.advance();
+        if (this.is(Tok.LParen) || this.is(Tok.Variable)) {
+          this.advance();
+        } else if (!this.parseProcedureName(true)) {
+          return false;
+        }
+        this.skipLoose();
+        return !this.failed;
+      case 'WAITFOR':
+        this.parseStatement();
+        return !this.failed;
+      case 'DECLARE':
+        this.advance();
+        if (!this.is(Tok.Variable)) return false;
+        this.advance();
+        this.skipLoose();
+        return !this.failed;
+      default:
+        return false;
+    }
+  }
+
+  /**
+   * A procedure name, qualified as SQL Server allows (`master..xp_cmdshell`, `dbo.sp_x`); notes
+   * a time-delay, file or command procedure. With `attackOnly`, other names are refused.
+   */
+  private parseProcedureName(attackOnly: boolean): boolean {
+    if (!this.is(Tok.Name)) return false;
+    let last = this.tok.value;
+    this.advance();
+    while (this.is(Tok.Dot)) {
+      this.advance();
+      if (this.is(Tok.Dot)) this.advance();
+      if (!this.is(Tok.Name)) return false;
+      last = this.tok.value;
+      this.advance();
+    }
+    const attack = ATTACK_FUNCTIONS.has(last) || last.startsWith('XP_') || last.startsWith('SP_');
+    if (attack) this.f.attackFunc = true;
+    return attack || !attackOnly;
   }
 
   /** ORDER BY, GROUP BY, HAVING, LIMIT, INTO OUTFILE, PROCEDURE, FOR UPDATE; false if none. */
@@ -367,6 +448,11 @@ class SqlParser {
     if (v === 'ORDER' || v === 'GROUP') {
       this.advance();
       this.expect(Tok.Keyword, 'BY');
+      // Noted before the list, so a value cut short inside it (`' GROUP BY 1,2,--`) still shows it.
+      if (!this.failed) {
+        this.f.clause = true;
+        if (this.is(Tok.Number)) this.f.clauseIndex = true;
+      }
       this.parseOrderList();
     } else if (v === 'HAVING') {
       this.advance();
@@ -384,6 +470,7 @@ class SqlParser {
     } else if (v === 'PROCEDURE') {
       this.advance();
       this.parsePrimary();
+      this.f.clauseIndex = true;
     } else if (v === 'FOR') {
       // FOR UPDATE, FOR SHARE, FOR XML …, FOR JSON …
       this.advance();
@@ -403,7 +490,7 @@ class SqlParser {
     return true;
   }
 
-  private parseInto(): undefined {
+  private parseInto(): void {
     if (this.is(Tok.Keyword, 'OUTFILE') || this.is(Tok.Keyword, 'DUMPFILE')) {
       this.advance();
       this.expect(Tok.String);
@@ -416,7 +503,7 @@ class SqlParser {
     }
   }
 
-  private parseOrderList(): undefined {
+  private parseOrderList(): void {
     for (;;) {
       this.parseExpr();
       if (this.is(Tok.Keyword, 'ASC') || this.is(Tok.Keyword, 'DESC')) this.advance();
@@ -427,16 +514,22 @@ class SqlParser {
 
   // ---- statements ----------------------------------------------------------------------------
 
-  parseStatement(): undefined {
+  parseStatement(): void {
     const t = this.tok;
-    if (t.type !== Tok.Statement) return this.fail();
+    if (t.type !== Tok.Statement) {
+      this.fail();
+      return;
+    }
     switch (t.value) {
       case 'SELECT':
         this.parseSelect();
         return;
       case 'WAITFOR':
         this.advance();
-        if (!this.is(Tok.Keyword, 'DELAY') && !this.is(Tok.Keyword, 'TIME')) return this.fail();
+        if (!this.is(Tok.Keyword, 'DELAY') && !this.is(Tok.Keyword, 'TIME')) {
+          this.fail();
+          return;
+        }
         this.advance();
         this.parsePrimary();
         this.f.attackFunc = true;
@@ -455,7 +548,10 @@ class SqlParser {
       case 'RENAME':
         // DDL names what it acts on: DROP TABLE x, CREATE USER y…
         this.advance();
-        if (!SCHEMA_OBJECTS.has(this.tok.value)) return this.fail();
+        if (!SCHEMA_OBJECTS.has(this.tok.value)) {
+          this.fail();
+          return;
+        }
         this.advance();
         this.skipLoose();
         return;
@@ -468,17 +564,43 @@ class SqlParser {
       case 'BACKUP':
       case 'RESTORE':
       case 'DBCC':
+      case 'COPY':
+        this.parseCopy();
+        return;
       case 'LOAD':
       case 'HANDLER':
       case 'PREPARE':
-      case 'COPY':
         this.advance();
-        if (!this.is(Tok.Keyword) && !this.is(Tok.Name) && !this.is(Tok.Statement)) return this.fail();
+        if (!this.is(Tok.Keyword) && !this.is(Tok.Name) && !this.is(Tok.Statement)) {
+          this.fail();
+          return;
+        }
         this.advance();
         this.skipLoose();
         return;
       case 'INSERT':
       case 'REPLACE':
+        // INSERT [INTO] t [(cols)] VALUES|SELECT|SET|DEFAULT…: "Insert tab A into slot B" is prose.
+        this.advance();
+        if (this.is(Tok.Keyword, 'INTO')) this.advance();
+        this.parseQualifiedName();
+        if (this.is(Tok.LParen)) {
+          this.advance();
+          this.parseExprList();
+          this.close();
+        }
+        if (
+          !this.is(Tok.Keyword, 'VALUES') &&
+          !this.is(Tok.Name, 'VALUE') &&
+          !this.is(Tok.Statement, 'SELECT') &&
+          !this.is(Tok.Statement, 'SET') &&
+          !this.is(Tok.Name, 'DEFAULT')
+        ) {
+          this.fail();
+          return;
+        }
+        this.skipLoose();
+        return;
       case 'MERGE':
         this.advance();
         if (this.is(Tok.Keyword, 'INTO')) this.advance();
@@ -492,56 +614,125 @@ class SqlParser {
         this.skipLoose();
         return;
       case 'DELETE':
+        // DELETE [FROM] t [alias] WHERE|USING|LIMIT|ORDER|RETURNING…, or nothing more:
+        // "Delete the old files, then…" is prose.
         this.advance();
         if (this.is(Tok.Keyword, 'FROM')) this.advance();
-        this.expect(Tok.Name);
+        this.parseQualifiedName();
+        if (this.is(Tok.Name) && !this.is(Tok.Name, 'RETURNING')) this.advance();
+        if (
+          !this.is(Tok.End) &&
+          !this.is(Tok.Semicolon) &&
+          !this.is(Tok.Keyword, 'WHERE') &&
+          !this.is(Tok.Keyword, 'USING') &&
+          !this.is(Tok.Keyword, 'LIMIT') &&
+          !this.is(Tok.Keyword, 'ORDER') &&
+          !this.is(Tok.Name, 'RETURNING')
+        ) {
+          this.fail();
+          return;
+        }
         this.skipLoose();
         return;
       case 'CALL':
         this.advance();
         this.expect(Tok.Name);
-        if (!this.is(Tok.LParen) || this.tok.start !== this.prevEnd) return this.fail();
+        if (!this.is(Tok.LParen) || this.tok.start !== this.prevEnd) {
+          this.fail();
+          return;
+        }
         this.skipLoose();
         return;
       case 'EXEC':
       case 'EXECUTE':
         this.advance();
-        if (this.is(Tok.Name) && /* stored procedure */ true) {
-          const name = this.tok.value;
-          if (ATTACK_FUNCTIONS.has(name) || name.startsWith('XP_') || name.startsWith('SP_')) {
-            this.f.attackFunc = true;
+        if (this.is(Tok.Name)) {
+          if (!this.parseProcedureName(false)) {
+            this.fail();
+            return;
           }
+        } else if (this.is(Tok.Variable) || this.is(Tok.LParen) || this.is(Tok.String)) {
+          this.advance();
+        } else {
+          this.fail();
+          return;
         }
-        if (!this.is(Tok.Name) && !this.is(Tok.Variable) && !this.is(Tok.LParen) && !this.is(Tok.String))
-          return this.fail();
-        this.advance();
         this.skipLoose();
         return;
       case 'DECLARE':
       case 'SET':
         this.advance();
-        if (!this.is(Tok.Variable) && !this.is(Tok.Name)) return this.fail();
+        if (!this.is(Tok.Variable) && !this.is(Tok.Name)) {
+          this.fail();
+          return;
+        }
         this.advance();
         this.skipLoose();
         return;
-      default:
-        return this.fail();
+      default: {
+        this.fail();
+        return;
+      }
     }
   }
 
+  /**
+   * PostgreSQL's `COPY t [(cols)] FROM|TO 'file' | PROGRAM 'cmd' | STDIN`, or `COPY (query) TO …`:
+   * a server-side file path or a program is file or command access.
+   */
+  private parseCopy(): void {
+    this.advance();
+    if (this.is(Tok.LParen)) {
+      this.advance();
+      this.parseSelect();
+      this.close();
+    } else {
+      this.parseQualifiedName();
+      if (this.is(Tok.LParen)) {
+        this.advance();
+        this.parseExprList();
+        this.close();
+      }
+    }
+    if (!this.is(Tok.Keyword, 'FROM') && !this.is(Tok.Keyword, 'TO')) {
+      this.fail();
+      return;
+    }
+    this.advance();
+    if (this.is(Tok.Name, 'PROGRAM')) {
+      this.advance();
+      if (!this.is(Tok.String)) {
+        this.fail();
+        return;
+      }
+      this.f.attackFunc = true;
+    } else if (this.is(Tok.String)) {
+      if (looksLikeServerPath(this.lexer.source, this.tok)) this.f.attackFunc = true;
+    } else if (!this.is(Tok.Name)) {
+      // An unquoted path (`TO /tmp/x`) is a syntax error in PostgreSQL, but still a COPY.
+      this.skipLoose();
+      return;
+    }
+    this.advance();
+    this.skipLoose();
+  }
+
   /** The rest of a statement we do not model in detail, up to `;` or the end. */
-  private skipLoose(): undefined {
+  private skipLoose(): void {
     let depth = 0;
     while (!this.is(Tok.End)) {
       if (this.is(Tok.Semicolon) && depth === 0) return;
       if (this.is(Tok.LParen)) depth++;
       else if (this.is(Tok.RParen)) depth--;
-      else if (this.is(Tok.Unknown)) return this.fail();
+      else if (this.is(Tok.Unknown)) {
+        this.fail();
+        return;
+      }
       this.advance();
     }
   }
 
-  parseSelect(): undefined {
+  parseSelect(): void {
     this.expect(Tok.Statement, 'SELECT');
     this.f.select = true;
     this.enter();
@@ -573,7 +764,7 @@ class SqlParser {
     this.depth--;
   }
 
-  private parseSelectItem(): undefined {
+  private parseSelectItem(): void {
     if (this.is(Tok.Operator, '*')) {
       this.advance();
       return;
@@ -581,14 +772,17 @@ class SqlParser {
     this.parseExpr();
     if (this.is(Tok.Keyword, 'AS')) {
       this.advance();
-      if (!this.is(Tok.Name) && !this.is(Tok.String)) return this.fail();
+      if (!this.is(Tok.Name) && !this.is(Tok.String)) {
+        this.fail();
+        return;
+      }
       this.advance();
     } else if (this.is(Tok.Name) || this.is(Tok.String)) {
       this.advance();
     }
   }
 
-  private parseTables(): undefined {
+  private parseTables(): void {
     for (;;) {
       this.parseTableRef();
       if (this.is(Tok.Comma)) {
@@ -623,7 +817,7 @@ class SqlParser {
     }
   }
 
-  private parseTableRef(): undefined {
+  private parseTableRef(): void {
     if (this.is(Tok.LParen)) {
       this.advance();
       this.parseSelect();
@@ -640,27 +834,32 @@ class SqlParser {
     }
   }
 
-  private parseQualifiedName(): undefined {
-    if (!this.is(Tok.Name) && !this.is(Tok.Keyword, 'USER') && !this.is(Tok.Keyword, 'DATABASE'))
-      return this.fail();
+  private parseQualifiedName(): void {
+    if (!this.is(Tok.Name) && !this.is(Tok.Keyword, 'USER') && !this.is(Tok.Keyword, 'DATABASE')) {
+      this.fail();
+      return;
+    }
     this.advance();
     while (this.is(Tok.Dot)) {
       this.advance();
       if (this.is(Tok.Operator, '*') || this.is(Tok.Name) || this.is(Tok.Keyword)) this.advance();
-      else return this.fail();
+      else {
+        this.fail();
+        return;
+      }
     }
   }
 
   // ---- expressions ---------------------------------------------------------------------------
 
-  parseExpr(): undefined {
+  parseExpr(): void {
     this.enter();
     this.parseUnary();
     this.parseBinaryRest(0);
     this.depth--;
   }
 
-  private parseUnary(): undefined {
+  private parseUnary(): void {
     const t = this.tok;
     if (
       (t.type === Tok.Operator &&
@@ -677,7 +876,7 @@ class SqlParser {
   }
 
   /** Binary operators and predicates after an operand, with precedence climbing. */
-  parseBinaryRest(minPrec: number): undefined {
+  parseBinaryRest(minPrec: number): void {
     for (;;) {
       const t = this.tok;
       const prec = precedence(t);
@@ -704,7 +903,7 @@ class SqlParser {
   }
 
   /** IS [NOT] NULL, [NOT] LIKE x [ESCAPE y], [NOT] IN (…), [NOT] BETWEEN a AND b, SOUNDS LIKE… */
-  private parsePredicate(): undefined {
+  private parsePredicate(): void {
     if (this.is(Tok.Keyword, 'IS')) {
       this.advance();
       if (this.is(Tok.Keyword, 'NOT')) this.advance();
@@ -713,7 +912,10 @@ class SqlParser {
     }
     if (this.is(Tok.Keyword, 'NOT')) this.advance();
     const word = this.tok.value;
-    if (!(this.tok.type === Tok.Keyword && PREDICATE_WORDS.has(word))) return this.fail();
+    if (!(this.tok.type === Tok.Keyword && PREDICATE_WORDS.has(word))) {
+      this.fail();
+      return;
+    }
     this.advance();
     if (word === 'SOUNDS') this.expect(Tok.Keyword, 'LIKE');
     if (word === 'SIMILAR') this.expect(Tok.Keyword, 'TO');
@@ -744,7 +946,7 @@ class SqlParser {
     }
   }
 
-  private parseExprList(): undefined {
+  private parseExprList(): void {
     if (this.is(Tok.RParen)) return;
     for (;;) {
       this.parseExpr();
@@ -753,7 +955,7 @@ class SqlParser {
     }
   }
 
-  parsePrimary(): undefined {
+  parsePrimary(): void {
     const t = this.tok;
     switch (t.type) {
       case Tok.Number:
@@ -815,22 +1017,30 @@ class SqlParser {
           this.parseNameOrCall();
           return;
         }
-        return this.fail();
+        {
+          this.fail();
+          return;
+        }
       case Tok.Statement:
         if (t.value === 'REPLACE' || t.value === 'INSERT' || t.value === 'TRUNCATE') {
           this.parseNameOrCall();
           return;
         }
-        return this.fail();
+        {
+          this.fail();
+          return;
+        }
       case Tok.Name:
         this.parseNameOrCall();
         return;
-      default:
-        return this.fail();
+      default: {
+        this.fail();
+        return;
+      }
     }
   }
 
-  private parseNameOrCall(): undefined {
+  private parseNameOrCall(): void {
     const first = this.tok;
     this.advance();
     while (this.is(Tok.Dot)) {
@@ -839,23 +1049,32 @@ class SqlParser {
         this.advance();
         return;
       }
-      if (!this.is(Tok.Name) && !this.is(Tok.Keyword)) return this.fail();
+      if (!this.is(Tok.Name) && !this.is(Tok.Keyword)) {
+        this.fail();
+        return;
+      }
       this.advance();
     }
     if (this.is(Tok.LParen)) {
       // `Word (1993)` is prose; SQL calls are written tight, except when the name says otherwise.
-      if (this.tok.start > this.prevEnd && !ATTACK_FUNCTIONS.has(first.value)) return this.fail();
+      if (this.tok.start > this.prevEnd && !ATTACK_FUNCTIONS.has(first.value)) {
+        this.fail();
+        return;
+      }
       this.parseCallArgs(first.value);
       return;
     }
-    if (first.type !== Tok.Name && first.value !== 'USER' && first.value !== 'DATABASE') return this.fail();
+    if (first.type !== Tok.Name && first.value !== 'USER' && first.value !== 'DATABASE') {
+      this.fail();
+      return;
+    }
     // Niladic functions: CURRENT_USER, SESSION_USER…
     if (first.end === this.prevEnd && ATTACK_FUNCTIONS.has(first.value) && first.value.includes('_')) {
       this.f.attackFunc = true;
     }
   }
 
-  private parseCallArgs(name: string): undefined {
+  private parseCallArgs(name: string): void {
     this.f.func = true;
     if (ATTACK_FUNCTIONS.has(name)) this.f.attackFunc = true;
     this.advance(); // (
@@ -880,7 +1099,10 @@ class SqlParser {
         } else if (this.is(Tok.Keyword, 'AS')) {
           // CAST(x AS type(n))
           this.advance();
-          if (!this.is(Tok.Name) && !this.is(Tok.Keyword)) return this.fail();
+          if (!this.is(Tok.Name) && !this.is(Tok.Keyword)) {
+            this.fail();
+            return;
+          }
           this.advance();
           if (this.is(Tok.LParen)) {
             this.advance();
@@ -906,7 +1128,7 @@ class SqlParser {
     this.close();
   }
 
-  private parseCase(): undefined {
+  private parseCase(): void {
     this.advance();
     if (!this.is(Tok.Keyword, 'WHEN')) this.parseExpr();
     while (this.is(Tok.Keyword, 'WHEN')) {
@@ -920,8 +1142,24 @@ class SqlParser {
       this.parseExpr();
     }
     if (this.is(Tok.Keyword, 'END')) this.advance();
-    else if (!this.is(Tok.End)) return this.fail();
+    else if (!this.is(Tok.End)) {
+      this.fail();
+      return;
+    }
   }
+}
+
+/** A string literal holding an absolute or relative file path (`'/etc/passwd'`, `'C:\\x'`). */
+function looksLikeServerPath(source: string, t: Token): boolean {
+  const body = source.slice(t.start + 1, t.style === 'open' ? t.end : t.end - 1);
+  const c0 = body.charCodeAt(0);
+  return (
+    c0 === 47 ||
+    c0 === 92 ||
+    (body.charCodeAt(1) === 58 && (c0 | 0x20) >= 97 && (c0 | 0x20) <= 122) ||
+    body.includes('/') ||
+    body.includes('\\')
+  );
 }
 
 function precedence(t: Token): number {
@@ -997,6 +1235,9 @@ function judge(f: SqlFeatures, context: SqlContext, level: GuardLevel): [string,
     if (quoted && f.breakout && f.logic && (f.compare || f.func) && f.syntaxTokens >= 3) {
       return ['sqli.tautology', `${where}adds an AND/OR condition`];
     }
+    if (quoted && f.breakout && f.clause && f.syntaxTokens >= 3) {
+      return ['sqli.clause', `${where}appends an ORDER BY/GROUP BY clause`];
+    }
     if (!quoted && f.leadingTail && f.logic && f.compare && f.func) {
       return ['sqli.tautology', 'appends an AND/OR condition with a function call'];
     }
@@ -1038,6 +1279,12 @@ function judge(f: SqlFeatures, context: SqlContext, level: GuardLevel): [string,
     return undefined;
   }
   // Bare context: the value must itself carry SQL, since nothing was broken out of.
+  // After a number (`id = 9 order by 5`, `id = 1 rlike (select …)`): a clause probing the query's
+  // columns, or a comparison with a subquery.
+  if (f.numericStart && f.clause && f.clauseIndex)
+    return ['sqli.clause', 'follows a number with an ORDER BY/GROUP BY/PROCEDURE clause'];
+  if (f.numericStart && f.subquery && f.select && (f.compare || f.arith || f.logic))
+    return ['sqli.subquery', 'compares a number with a subquery'];
   if (f.statement && f.select && (f.func || f.syntaxTokens >= 3))
     return ['sqli.statement', 'is a SELECT statement'];
   if (f.statement && f.syntaxTokens >= 4) return ['sqli.statement', 'is a SQL statement'];
@@ -1079,9 +1326,49 @@ const SQL_WORD =
 const SQL_PUNCTUATION =
   C.ANGLE | C.SEPARATOR | C.PAREN | C.EQUALS | C.SLASH | C.PERCENT | C.OPERATOR | C.BACKTICK;
 
+/** The words of `SQL_WORD`, for looking up one word without running the regex. */
+const SQL_WORDS: ReadonlySet<string> = new Set(
+  SQL_WORD.source.slice('\\b(?:'.length, -')\\b'.length).split('|'),
+);
+
+/** `SQL_WORD.test(text.slice(start, end))` for a run of word characters, without the regex. */
+function isSqlWord(text: string, start: number, end: number): boolean {
+  if (end - start < 2 || end - start > 12) return false;
+  for (let k = start; k < end; k++) {
+    // `\b` treats non-ASCII as a boundary: such words keep the regex.
+    if (text.charCodeAt(k) > 127) return SQL_WORD.test(text.slice(start, end));
+  }
+  return SQL_WORDS.has(text.slice(start, end).toLowerCase());
+}
+
 function bareMayBeSql(text: string, mask: number): boolean {
   if ((mask & SQL_PUNCTUATION) === 0 && !((mask & C.LETTER) !== 0 && SQL_WORD.test(text))) return false;
-  return !startsWithProse(text);
+  return !startsWithProse(text) && !literalThenWord(text);
+}
+
+/**
+ * `'Quoted text' and more`, `"A title" by someone`: spliced bare, a string literal followed by a
+ * plain name is a syntax error at the name, which is where the parser would stop, having seen
+ * nothing. Decided without lexing, for the many values that open with a quotation.
+ */
+function literalThenWord(text: string): boolean {
+  let i = 0;
+  while (i < text.length && isBlank(text.charCodeAt(i))) i++;
+  const q = text.charCodeAt(i);
+  if (q !== 39 && q !== 34) return false;
+  let close = text.indexOf(text[i]!, i + 1);
+  while (close !== -1 && text.charCodeAt(close + 1) === q) close = text.indexOf(text[i]!, close + 2);
+  if (close === -1 || text.indexOf('/*') !== -1) return false;
+  let start = close + 1;
+  while (start < text.length && isBlank(text.charCodeAt(start))) start++;
+  if (start === text.length) return true; // the whole value is one literal
+  let end = start;
+  while (end < text.length && isWordCode(text.charCodeAt(end))) end++;
+  if (end === start || end - start > 30) return false;
+  const next = text.charCodeAt(end);
+  // A digit, `$` or a quote after the word would make it something else (`N'…'`, `a1`, `x$`).
+  if ((next >= 48 && next <= 57) || next === 36 || next === 39 || next === 34) return false;
+  return classifyWord(text.slice(start, end).toUpperCase()) === Tok.Name;
 }
 
 function isWordCode(c: number): boolean {
@@ -1098,8 +1385,8 @@ function startsWithProse(text: string): boolean {
   const first = i;
   while (i < text.length && isWordCode(text.charCodeAt(i))) i++;
   if (i === first || i - first > 30) return false;
-  const firstWord = text.slice(first, i);
-  if (SQL_WORD.test(firstWord)) return false;
+  if (isSqlWord(text, first, i)) return false;
+  const firstEnd = i;
   // `Becton, Dickinson`: list punctuation after a word is still prose.
   const p = text.charCodeAt(i);
   if (p === 44 || p === 46 || p === 58 || p === 33 || p === 63) i++;
@@ -1109,7 +1396,7 @@ function startsWithProse(text: string): boolean {
   const second = i;
   while (i < text.length && isWordCode(text.charCodeAt(i))) i++;
   if (i === second) return false;
-  return !SQL_WORD.test(text.slice(second, i)) && !ATTACK_FUNCTIONS.has(firstWord.toUpperCase());
+  return !isSqlWord(text, second, i) && !ATTACK_FUNCTIONS.has(text.slice(first, firstEnd).toUpperCase());
 }
 
 /**
@@ -1134,7 +1421,110 @@ function breakoutMayBeSql(text: string, quote: string): boolean {
       text.charCodeAt(end) === 95)
   )
     end++;
-  return SQL_WORD.test(text.slice(i, end)) || text.indexOf('\\') !== -1 || text.indexOf('/*') !== -1;
+  return isSqlWord(text, i, end) || text.indexOf('\\') !== -1 || text.indexOf('/*') !== -1;
+}
+
+function hasWordOrDigit(text: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) {
+    const c = text.charCodeAt(k);
+    if (isWordCode(c) || (c >= 48 && c <= 57)) return true;
+  }
+  return false;
+}
+
+/** From `from` to `to` there are only SQL keywords, punctuation and spaces (no other words). */
+function onlySqlAfter(text: string, from: number, to: number): boolean {
+  let k = from;
+  while (k < to) {
+    const c = text.charCodeAt(k);
+    if (isWordCode(c) || (c >= 48 && c <= 57)) {
+      const start = k;
+      while (
+        k < to &&
+        (isWordCode(text.charCodeAt(k)) || (text.charCodeAt(k) >= 48 && text.charCodeAt(k) <= 57))
+      )
+        k++;
+      if (!isSqlWord(text, start, k)) return false;
+      continue;
+    }
+    k++;
+  }
+  return true;
+}
+
+function probeFinding(rule: string, reason: string, start: number, end: number): SqlFinding {
+  return { rule, reason: `SQL: the value ${reason}`, start, end, fingerprint: '' };
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+/**
+ * Values with no text in them that exist only to make a query fail or stop: a NUL byte (where
+ * C-based layers, drivers and logs among them, cut a string short), a number followed
+ * by a lone quote, backtick or backslash (`1'`, the error probe for a numeric parameter) or by a
+ * block comment (`1/*'*\/`, `1/*!1111'*\/`); a value that starts with a comment (`-- `, `/*`), which
+ * truncates the query where it is spliced; a lone `;`.
+ */
+function probeShape(text: string, mask: number): SqlFinding | undefined {
+  if ((mask & C.CONTROL) !== 0) {
+    const nul = text.indexOf('\0');
+    if (nul !== -1)
+      return {
+        rule: 'sqli.nul-byte',
+        reason: 'SQL: the value holds a NUL byte, where C-based layers cut the query short',
+        start: nul,
+        end: nul + 1,
+        fingerprint: '',
+      };
+  }
+  if ((mask & (C.QUOTE | C.BACKTICK | C.SLASH | C.OPERATOR | C.SEPARATOR)) === 0) return undefined;
+  let i = 0;
+  while (i < text.length && isBlank(text.charCodeAt(i))) i++;
+  const start = i;
+  while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+  const numeric = i > start;
+  let end = text.length;
+  while (end > i && isBlank(text.charCodeAt(end - 1))) end--;
+  if (end === i) return undefined;
+  const c = text.charCodeAt(i);
+  const blockComment = c === 47 && text.charCodeAt(i + 1) === 42;
+  if (numeric) {
+    if (end === i + 1 && (c === 39 || c === 34 || c === 96 || c === 92))
+      return probeFinding(
+        'sqli.probe',
+        'is a number followed by a lone quote, the probe for SQL errors',
+        start,
+        end,
+      );
+    if (blockComment) return probeFinding('sqli.probe', 'is a number followed by a SQL comment', start, end);
+    return undefined;
+  }
+  if (end === i + 1 && c === 59)
+    return probeFinding('sqli.statement-end', 'only ends the statement', start, end);
+  if (blockComment) {
+    // Unclosed, it swallows the rest of the query; closed, it counts only with nothing in it
+    // (`/**/`, `/*…*/`): `/* TODO: fix this */` is a note.
+    const close = text.indexOf('*/', i + 2);
+    if (close === -1 || (!hasWordOrDigit(text, i + 2, close) && onlySqlAfter(text, close + 2, end)))
+      return probeFinding(
+        'sqli.comment-truncation',
+        'starts with a SQL comment that cuts off the query',
+        start,
+        end,
+      );
+  } else if (c === 45 && text.charCodeAt(i + 1) === 45 && (i + 2 >= end || isBlank(text.charCodeAt(i + 2)))) {
+    // `-- ` followed by nothing but SQL (`-- or #`); `-- Sent from my phone` is a signature.
+    if (onlySqlAfter(text, i + 2, end))
+      return probeFinding(
+        'sqli.comment-truncation',
+        'starts with a SQL comment that cuts off the query',
+        start,
+        end,
+      );
+  }
+  return undefined;
 }
 
 /**
@@ -1151,12 +1541,14 @@ export function findSqlInjection(
   level: GuardLevel,
   mask = charMask(value),
 ): SqlFinding | undefined {
-  const text = (mask & C.NON_ASCII) === 0 ? value : foldQuotes(value);
+  const text = (mask & C.CONFUSABLE) === 0 ? value : foldQuotes(value);
   const folded = text === value ? mask : charMask(text);
+  const probe = probeShape(text, folded);
+  if (probe !== undefined) return probe;
   const contexts: SqlContext[] = [];
   if (bareMayBeSql(text, folded)) contexts.push('bare');
-  if (text.indexOf("'") !== -1 && breakoutMayBeSql(text, "'")) contexts.push("'");
-  if (text.indexOf('"') !== -1 && breakoutMayBeSql(text, '"')) contexts.push('"');
+  if ((folded & C.APOSTROPHE) !== 0 && breakoutMayBeSql(text, "'")) contexts.push("'");
+  if ((folded & C.DOUBLE_QUOTE) !== 0 && breakoutMayBeSql(text, '"')) contexts.push('"');
   if (contexts.length === 0) return undefined;
   const variants: LexerOptions[] = [{}];
   if (text.indexOf('/*') !== -1) variants.push({ joinComments: true });
