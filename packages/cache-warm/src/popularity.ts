@@ -89,35 +89,35 @@ return size`;
  * `4 × capacity` pending keys when shared.
  */
 export class Popularity {
-  readonly #config: PopularityConfig;
-  readonly #windows = new Map<number, WindowCounter>();
-  readonly #hour: WindowCounter;
-  #hourBucket: number;
-  readonly #profiles = new Map<number, Map<string, number>>();
-  readonly #pending = new Map<string, number>();
-  #pendingProfiles: Array<{ hour: number; keys: Counted[] }> = [];
-  #flushing: Promise<void> | undefined;
+  private readonly config: PopularityConfig;
+  private readonly windows = new Map<number, WindowCounter>();
+  private readonly hour: WindowCounter;
+  private hourBucket: number;
+  private readonly profiles = new Map<number, Map<string, number>>();
+  private readonly pending = new Map<string, number>();
+  private pendingProfiles: Array<{ hour: number; keys: Counted[] }> = [];
+  private flushing: Promise<void> | undefined;
   reads = 0;
   /** Reads left out of the shared counts because the pending map was full. */
   dropped = 0;
 
   constructor(config: PopularityConfig) {
-    this.#config = config;
+    this.config = config;
     const now = config.now();
-    this.#hour = new WindowCounter(
+    this.hour = new WindowCounter(
       HOUR,
       Math.max(256, config.width >> 1),
       config.depth,
       config.hourlyKeys,
       now,
     );
-    this.#hourBucket = Math.floor(now / HOUR);
+    this.hourBucket = Math.floor(now / HOUR);
   }
 
   get bytes(): number {
-    let bytes = this.#hour.sketch.bytes + this.#hour.top.bytes;
-    for (const window of this.#windows.values()) bytes += window.sketch.bytes + window.top.bytes;
-    for (const profile of this.#profiles.values()) {
+    let bytes = this.hour.sketch.bytes + this.hour.top.bytes;
+    for (const window of this.windows.values()) bytes += window.sketch.bytes + window.top.bytes;
+    for (const profile of this.profiles.values()) {
       for (const key of profile.keys()) bytes += 48 + key.length * 2;
     }
     return bytes;
@@ -125,36 +125,36 @@ export class Popularity {
 
   /** Starts counting for a window (idempotent); the heap holds at least `top` keys. */
   track(windowMs: number, top: number): void {
-    const existing = this.#windows.get(windowMs);
+    const existing = this.windows.get(windowMs);
     if (existing !== undefined && existing.top.capacity >= top) return;
-    const { width, depth, capacity, now } = this.#config;
+    const { width, depth, capacity, now } = this.config;
     const counter = new WindowCounter(windowMs, width, depth, Math.max(capacity, top), now());
     // A larger heap replaces the smaller one; the sketch restarts (rare: only when registering).
-    this.#windows.set(windowMs, counter);
+    this.windows.set(windowMs, counter);
   }
 
   record(key: string): void {
-    const now = this.#config.now();
+    const now = this.config.now();
     this.reads += 1;
-    for (const window of this.#windows.values()) window.add(key, now);
-    this.#rollHour(now);
-    this.#hour.sketch.add(key);
-    this.#hour.top.offer(key, this.#hour.sketch.estimate(key));
-    if (this.#config.shared !== undefined) {
-      const pending = this.#pending.get(key);
-      if (pending !== undefined) this.#pending.set(key, pending + 1);
-      else if (this.#pending.size < this.#config.capacity * 4) this.#pending.set(key, 1);
+    for (const window of this.windows.values()) window.add(key, now);
+    this.rollHour(now);
+    this.hour.sketch.add(key);
+    this.hour.top.offer(key, this.hour.sketch.estimate(key));
+    if (this.config.shared !== undefined) {
+      const pending = this.pending.get(key);
+      if (pending !== undefined) this.pending.set(key, pending + 1);
+      else if (this.pending.size < this.config.capacity * 4) this.pending.set(key, 1);
       else this.dropped += 1;
     }
   }
 
   /** Estimated decayed count of `key` in the given window (the smallest one when omitted). */
   estimate(key: string, windowMs?: number): number {
-    const now = this.#config.now();
+    const now = this.config.now();
     const window =
       windowMs === undefined
-        ? [...this.#windows.values()].sort((a, b) => a.windowMs - b.windowMs)[0]
-        : this.#windows.get(windowMs);
+        ? [...this.windows.values()].sort((a, b) => a.windowMs - b.windowMs)[0]
+        : this.windows.get(windowMs);
     if (window === undefined) return 0;
     window.age(now);
     return window.sketch.estimate(key);
@@ -163,35 +163,35 @@ export class Popularity {
   /** The most read keys of a window: from the fleet's sorted set when shared, else this instance's. */
   async top(windowMs: number, n: number, filter?: (key: string) => boolean): Promise<Counted[]> {
     this.track(windowMs, n);
-    const shared = this.#config.shared;
+    const shared = this.config.shared;
     if (shared !== undefined) {
       try {
         await this.flush();
-        const fetch = filter === undefined ? n : Math.min(this.#config.capacity * 4, n * 4);
+        const fetch = filter === undefined ? n : Math.min(this.config.capacity * 4, n * 4);
         const reply = await shared.redis.send(
-          this.#windowKey(windowMs),
-          ['ZRANGE', this.#windowKey(windowMs), '0', String(fetch - 1), 'REV', 'WITHSCORES'],
+          this.windowKey(windowMs),
+          ['ZRANGE', this.windowKey(windowMs), '0', String(fetch - 1), 'REV', 'WITHSCORES'],
           'popularity read',
         );
         return pick(pairs(reply), n, filter);
       } catch (error) {
-        this.#config.onError(error, 'popularity');
+        this.config.onError(error, 'popularity');
       }
     }
-    const window = this.#windows.get(windowMs)!;
-    window.age(this.#config.now());
+    const window = this.windows.get(windowMs)!;
+    window.age(this.config.now());
     return pick(window.top.top(window.top.capacity), n, filter);
   }
 
   /** Keys most read in the hour of the day that `at` falls in, on previous days. */
   async timeOfDay(at: number, n: number, filter?: (key: string) => boolean): Promise<Counted[]> {
-    this.#rollHour(this.#config.now());
-    const hour = hourOfDay(at, this.#config.timeZone);
-    const shared = this.#config.shared;
+    this.rollHour(this.config.now());
+    const hour = hourOfDay(at, this.config.timeZone);
+    const shared = this.config.shared;
     if (shared !== undefined) {
       try {
         await this.flush();
-        const key = this.#profileKey(hour);
+        const key = this.profileKey(hour);
         const fetch = filter === undefined ? n : n * 4;
         const reply = await shared.redis.send(
           key,
@@ -200,62 +200,62 @@ export class Popularity {
         );
         return pick(pairs(reply), n, filter);
       } catch (error) {
-        this.#config.onError(error, 'popularity');
+        this.config.onError(error, 'popularity');
       }
     }
-    const profile = this.#profiles.get(hour);
+    const profile = this.profiles.get(hour);
     if (profile === undefined) return [];
     const all = [...profile].map(([key, count]) => ({ key, count })).sort((a, b) => b.count - a.count);
     return pick(all, n, filter);
   }
 
   /** At an hour boundary, folds the finished hour's top keys into that hour-of-day's profile. */
-  #rollHour(now: number): void {
+  private rollHour(now: number): void {
     const bucket = Math.floor(now / HOUR);
-    if (bucket === this.#hourBucket) return;
-    const hour = hourOfDay(this.#hourBucket * HOUR, this.#config.timeZone);
-    const keys = this.#hour.top.top(this.#config.hourlyKeys);
-    this.#hourBucket = bucket;
-    this.#hour.sketch.clear();
-    this.#hour.top.clear();
+    if (bucket === this.hourBucket) return;
+    const hour = hourOfDay(this.hourBucket * HOUR, this.config.timeZone);
+    const keys = this.hour.top.top(this.config.hourlyKeys);
+    this.hourBucket = bucket;
+    this.hour.sketch.clear();
+    this.hour.top.clear();
     if (keys.length === 0) return;
-    const profile = this.#profiles.get(hour) ?? new Map<string, number>();
+    const profile = this.profiles.get(hour) ?? new Map<string, number>();
     // The same hour of earlier days counts half per day: recent days lead, older ones fade.
     for (const [key, count] of profile) profile.set(key, count / 2);
     for (const { key, count } of keys) profile.set(key, (profile.get(key) ?? 0) + count);
-    if (profile.size > this.#config.hourlyKeys) {
-      const kept = [...profile].sort((a, b) => b[1] - a[1]).slice(0, this.#config.hourlyKeys);
+    if (profile.size > this.config.hourlyKeys) {
+      const kept = [...profile].sort((a, b) => b[1] - a[1]).slice(0, this.config.hourlyKeys);
       profile.clear();
       for (const [key, count] of kept) profile.set(key, count);
     }
-    this.#profiles.set(hour, profile);
-    if (this.#config.shared !== undefined) {
-      this.#pendingProfiles.push({ hour, keys });
-      if (this.#pendingProfiles.length > 24) this.#pendingProfiles.shift();
+    this.profiles.set(hour, profile);
+    if (this.config.shared !== undefined) {
+      this.pendingProfiles.push({ hour, keys });
+      if (this.pendingProfiles.length > 24) this.pendingProfiles.shift();
     }
   }
 
   /** Adds this instance's counts since the last flush to the shared sorted sets. */
   flush(): Promise<void> {
-    const shared = this.#config.shared;
+    const shared = this.config.shared;
     if (shared === undefined) return Promise.resolve();
     // One flush at a time; a caller arriving meanwhile waits for it and flushes what came after.
-    const run = (this.#flushing ?? Promise.resolve()).then(() => this.#flushNow(shared));
-    this.#flushing = run;
+    const run = (this.flushing ?? Promise.resolve()).then(() => this.flushNow(shared));
+    this.flushing = run;
     return run;
   }
 
-  async #flushNow(shared: { redis: RedisCommands; prefix: string }): Promise<void> {
-    const counts = [...this.#pending];
-    this.#pending.clear();
-    const profiles = this.#pendingProfiles;
-    this.#pendingProfiles = [];
+  private async flushNow(shared: { redis: RedisCommands; prefix: string }): Promise<void> {
+    const counts = [...this.pending];
+    this.pending.clear();
+    const profiles = this.pendingProfiles;
+    this.pendingProfiles = [];
     try {
       if (counts.length > 0) {
         const args = counts.flatMap(([key, count]) => [key, String(count)]);
-        for (const windowMs of this.#windows.keys()) {
-          const key = this.#windowKey(windowMs);
-          const maxKeys = Math.max(this.#config.capacity, this.#windows.get(windowMs)!.top.capacity) * 2;
+        for (const windowMs of this.windows.keys()) {
+          const key = this.windowKey(windowMs);
+          const maxKeys = Math.max(this.config.capacity, this.windows.get(windowMs)!.top.capacity) * 2;
           await shared.redis.eval(
             FLUSH_WINDOW,
             [key, `${key}:halved`],
@@ -265,14 +265,14 @@ export class Popularity {
         }
       }
       for (const { hour, keys } of profiles) {
-        const key = this.#profileKey(hour);
+        const key = this.profileKey(hour);
         // Halved once a day (the marker lives 20 hours), by the first instance to fold this hour.
         await shared.redis.eval(
           FLUSH_WINDOW,
           [key, `${key}:halved`],
           [
             String(20 * HOUR),
-            String(this.#config.hourlyKeys),
+            String(this.config.hourlyKeys),
             String(8 * 24 * HOUR),
             ...keys.flatMap(({ key: member, count }) => [member, String(count)]),
           ],
@@ -280,16 +280,16 @@ export class Popularity {
         );
       }
     } catch (error) {
-      this.#config.onError(error, 'flush');
+      this.config.onError(error, 'flush');
     }
   }
 
-  #windowKey(windowMs: number): string {
-    return `{${this.#config.shared!.prefix}:pop:${windowMs}}`;
+  private windowKey(windowMs: number): string {
+    return `{${this.config.shared!.prefix}:pop:${windowMs}}`;
   }
 
-  #profileKey(hour: number): string {
-    return `{${this.#config.shared!.prefix}:tod:${hour}}`;
+  private profileKey(hour: number): string {
+    return `{${this.config.shared!.prefix}:tod:${hour}}`;
   }
 }
 
