@@ -2,7 +2,6 @@
  * The warmer: named warmers with their key sources, runs bounded by p-limit, a deadline and a
  * circuit, cron schedules locked across a fleet, refresh-ahead on reads, and start-up warming.
  */
-import { performance } from 'node:perf_hooks';
 import type { Cache, ReadEvent } from '@plat/cache-deps';
 import { isPlatError } from '@plat/core';
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -632,6 +631,7 @@ class CacheWarmer implements Warmer {
       if (this.#stopped || !warmer.circuit.allow()) return;
       const context: LoadContext = { signal: this.#stopController.signal, reason: 'refresh-ahead' };
       await this.#limit(async () => {
+        if (this.#stopped) return;
         const started = performance.now();
         try {
           await this.#cache.wrap(
@@ -740,10 +740,10 @@ class CacheWarmer implements Warmer {
       for (const warmer of this.#warmers.values()) warmer.schedule?.timer.stop();
       this.#unsubscribe();
       if (this.#flushTimer !== undefined) clearInterval(this.#flushTimer);
-      this.#limit.clearQueue();
     }
     // Loads already running finish (a half-written entry is worse than a late one); loads still
-    // queued never start. Aborting the signal tells loaders that honour it to give up early.
+    // queued see the flag and return without loading (p-limit's clearQueue would leave their
+    // promises pending forever). Aborting the signal tells loaders that honour it to give up early.
     this.#stopController.abort(new CacheWarmError('STOPPED', 'The warmer was stopped'));
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     await this.#popularity.flush();

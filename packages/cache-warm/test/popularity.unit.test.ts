@@ -80,7 +80,13 @@ describe('popularity tracking', () => {
     for (let i = 0; i < 50; i++) popularity.record(`export:${i % 3}`);
     now = Date.UTC(2026, 0, 6, 8, 50);
     const morning = await popularity.timeOfDay(now + 10 * 60_000, 10);
-    expect(morning.map(({ key }) => key).sort()).toEqual(['report:0', 'report:1', 'report:2', 'report:3', 'report:4']);
+    expect(morning.map(({ key }) => key).sort()).toEqual([
+      'report:0',
+      'report:1',
+      'report:2',
+      'report:3',
+      'report:4',
+    ]);
     const evening = await popularity.timeOfDay(Date.UTC(2026, 0, 6, 18, 0), 10);
     expect(evening.map(({ key }) => key).sort()).toEqual(['export:0', 'export:1', 'export:2']);
     expect(await popularity.timeOfDay(Date.UTC(2026, 0, 6, 3, 0), 10)).toEqual([]);
