@@ -241,7 +241,6 @@ describe('start-up and stop', () => {
     const run = warmer.run('w');
     await new Promise((resolve) => setImmediate(resolve));
     let stopped = false;
-    console.log('stop at', Date.now());
     const stopping = warmer.stop().then(() => {
       stopped = true;
     });
