@@ -98,7 +98,8 @@ export interface RefreshAheadOptions {
    */
   minReads?: number;
   /**
-   * Compute time assumed for entries that carry none, in milliseconds.
+   * Compute time assumed for entries that carry none (or under 1 ms, below what stores record), in
+   * milliseconds.
    * @default 50
    */
   defaultComputeMs?: number;
@@ -284,6 +285,8 @@ export interface RunResult {
   readonly trigger: RunTrigger;
   /** ISO time the run started. */
   readonly startedAt: string;
+  /** For scheduled runs, the planned firing (ISO, before jitter): what a fleet agrees on. */
+  readonly scheduledAt?: string;
   readonly durationMs: number;
   /** Keys the run considered. */
   readonly keys: number;

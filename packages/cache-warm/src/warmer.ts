@@ -339,21 +339,22 @@ class CacheWarmer implements Warmer {
   }
 
   /** Starts a run, or joins the one in progress: runs of one warmer never overlap. */
-  #start(warmer: RegisteredWarmer, trigger: RunTrigger): Promise<RunResult> {
+  #start(warmer: RegisteredWarmer, trigger: RunTrigger, plannedAt?: number): Promise<RunResult> {
     if (warmer.running !== undefined) return warmer.running;
-    const running = this.#traced(warmer, trigger).finally(() => {
+    const running = this.#traced(warmer, trigger, plannedAt).finally(() => {
       warmer.running = undefined;
     });
     warmer.running = running;
     return this.#track(running);
   }
 
-  async #traced(warmer: RegisteredWarmer, trigger: RunTrigger): Promise<RunResult> {
+  async #traced(warmer: RegisteredWarmer, trigger: RunTrigger, plannedAt?: number): Promise<RunResult> {
     const tracer = await this.#tracer;
-    const result =
-      tracer === undefined
-        ? await this.#execute(warmer, trigger)
-        : await tracer(warmer.name, trigger, () => this.#execute(warmer, trigger));
+    const execute = async () => {
+      const result = await this.#execute(warmer, trigger);
+      return plannedAt === undefined ? result : { ...result, scheduledAt: new Date(plannedAt).toISOString() };
+    };
+    const result = tracer === undefined ? await execute() : await tracer(warmer.name, trigger, execute);
     this.#finish(warmer, result);
     return result;
   }
@@ -374,10 +375,11 @@ class CacheWarmer implements Warmer {
         (mine) => {
           if (this.#stopped) return;
           if (!mine) {
-            this.#finish(warmer, this.#emptyResult(warmer, 'schedule', 'locked'));
+            const scheduledAt = new Date(plannedAt).toISOString();
+            this.#finish(warmer, { ...this.#emptyResult(warmer, 'schedule', 'locked'), scheduledAt });
             return;
           }
-          return this.#start(warmer, 'schedule');
+          return this.#start(warmer, 'schedule', plannedAt);
         },
         // Without Redis we cannot know whether another instance runs it; skipping is the safe side.
         (error: unknown) => this.#report(error, { operation: 'lock', warmer: name }),
@@ -591,10 +593,10 @@ class CacheWarmer implements Warmer {
       return;
     }
     if (warmer.refreshedFor.get(key) === meta.expiresAt) return;
-    if (
-      !xfetchDue(now, meta.expiresAt, meta.computeMs ?? options.defaultComputeMs, options.beta, this.#random)
-    )
-      return;
+    // Under a millisecond is below what the store records (it rounds): use the assumed time instead.
+    const computeMs =
+      meta.computeMs !== undefined && meta.computeMs >= 1 ? meta.computeMs : options.defaultComputeMs;
+    if (!xfetchDue(now, meta.expiresAt, computeMs, options.beta, this.#random)) return;
     // Claimed for this expiry before anything async: later reads of the same window stop here.
     remember(warmer.refreshedFor, key, meta.expiresAt);
     void this.#track(this.#refresh(warmer, key, meta.expiresAt));
