@@ -27,7 +27,8 @@ function checkFilter(filter: unknown, factory: string): ((key: string) => boolea
 /**
  * The `top` most read keys, counting reads with a half-life of `window`: a read one window ago
  * counts half, two windows ago a quarter. Counted from the warmer's cache reads (and, with `redis`,
- * across the fleet).
+ * across the fleet). `minCount` leaves out keys read less than that (decayed), so a quiet night
+ * does not warm keys nobody will read.
  *
  * @example
  * ```ts
@@ -43,12 +44,25 @@ export function popular(options: {
   top: number;
   window?: Duration;
   filter?: (key: string) => boolean;
+  /** Leave out keys whose decayed count is below this, so quiet hours warm fewer keys. @default 0 */
+  minCount?: number;
 }): PopularKeys {
+  const minCount = options?.minCount ?? 0;
+  if (typeof minCount !== 'number' || !(minCount >= 0)) {
+    throw new CacheWarmError(
+      'INVALID_OPTIONS',
+      `popular(): minCount must be 0 or more; got ${describe(minCount)}`,
+      {
+        details: { option: 'minCount' },
+      },
+    );
+  }
   return {
     kind: 'popular',
     top: checkTop(options?.top, 'popular()'),
     windowMs: Math.max(1000, toMs(options.window ?? '1h', 'popular(): window')),
     filter: checkFilter(options.filter, 'popular()'),
+    minCount,
   };
 }
 

@@ -48,6 +48,8 @@ export interface PopularKeys {
   readonly windowMs: number;
   /** Keep only keys for which this is true (several warmers can share one cache). */
   readonly filter: ((key: string) => boolean) | undefined;
+  /** Leave out keys whose decayed count is below this (quiet hours warm fewer keys). */
+  readonly minCount: number;
 }
 
 /** Keys popular in the coming hour of previous days. See `timeOfDay()`. */

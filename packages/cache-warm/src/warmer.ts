@@ -410,7 +410,9 @@ class CacheWarmer implements Warmer {
     if (isKeyList(keys)) list = keys;
     else if (typeof keys === 'function') list = await keys();
     else if (keys.kind === 'popular')
-      list = (await this.#popularity.top(keys.windowMs, keys.top, keys.filter)).map((k) => k.key);
+      list = (await this.#popularity.top(keys.windowMs, keys.top, keys.filter))
+        .filter((k) => k.count >= keys.minCount)
+        .map((k) => k.key);
     else
       list = (await this.#popularity.timeOfDay(this.#now() + keys.leadMs, keys.top, keys.filter)).map(
         (k) => k.key,

@@ -79,10 +79,10 @@ describe.each(frameworks)('@plat/cache-warm admin endpoint on $name', (fw) => {
     const list = await fetch(`${app.url}/admin/_warm`, { headers: admin });
     expect(list.status).toBe(200);
     expect(list.headers.get('cache-control')).toBe('no-store');
-    const body = await list.json();
+    const body = (await list.json()) as { warmers: Array<{ lastRuns: unknown[] } & Record<string, unknown>> };
     expect(body.warmers).toHaveLength(1);
-    expect(body.warmers[0]).toMatchObject({ name: 'catalog', running: false, circuit: 'closed' });
-    expect(body.warmers[0].lastRuns[0]).toMatchObject({ warmed: 1, failed: 1 });
+    expect(body.warmers[0]!).toMatchObject({ name: 'catalog', running: false, circuit: 'closed' });
+    expect(body.warmers[0]!.lastRuns[0]).toMatchObject({ warmed: 1, failed: 1 });
   });
 
   it('answers an unknown warmer with problem+json 404', async () => {
