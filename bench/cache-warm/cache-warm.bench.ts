@@ -223,7 +223,15 @@ async function replay(trace: Trace, strategy: Strategy): Promise<Outcome> {
   };
   let warmer: Warmer | undefined;
   if (strategy !== 'none') {
-    warmer = createWarmer({ cache, concurrency: 8, timeZone: 'UTC', tracing: false, deadline: '4m' });
+    // Seeded too: XFetch draws and jitter are the same on every run.
+    warmer = createWarmer({
+      cache,
+      concurrency: 8,
+      timeZone: 'UTC',
+      tracing: false,
+      deadline: '4m',
+      random: seeded(SEED + 1),
+    });
     registerWarmers(warmer, strategy, (key) => {
       warmLoads += 1;
       return query(key);
