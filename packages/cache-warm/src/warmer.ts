@@ -3,7 +3,7 @@
  * circuit, cron schedules locked across a fleet, refresh-ahead on reads, and start-up warming.
  */
 import type { Cache, ReadEvent } from '@plat/cache-deps';
-import { isPlatError } from '@plat/core';
+import { isPlatError, redactApiKeys } from '@plat/core';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { Circuit } from './circuit';
 import { describe, optionalMs, toMs } from './duration';
@@ -82,9 +82,17 @@ function invalid(message: string, option: string): CacheWarmError {
   return new CacheWarmError('INVALID_OPTIONS', message, { details: { option } });
 }
 
+/** Passwords in URLs (`redis://user:secret@host`), which driver errors sometimes quote. */
+const URL_PASSWORD = /(\/\/[^\s:/@]*):[^\s@/]*@/g;
+
+/**
+ * A failure as recorded in runs, status and the admin endpoint: the loader's message, shortened,
+ * with API keys and URL passwords redacted (runs are logged and served to admins).
+ */
 function failureOf(key: string, error: unknown): WarmFailure {
   const code = isPlatError(error) ? error.code : 'LOAD_FAILED';
-  const message = error instanceof Error ? error.message : String(error);
+  const raw = error instanceof Error ? error.message : String(error);
+  const message = redactApiKeys(raw).replace(URL_PASSWORD, '$1:[REDACTED]@');
   return { key, code, message: message.length > 300 ? `${message.slice(0, 300)}…` : message };
 }
 

@@ -109,6 +109,44 @@ describeWithRedis('@plat/cache-warm fleet on Redis', (redis) => {
     expect(done.reduce((a, b) => a + b, 0)).toBe(1);
   });
 
+  it('skips a firing when Redis is unreachable, reports it, and keeps running', async () => {
+    const { createClient } = await import('redis');
+    const broken = createClient({ url: redis.url });
+    await broken.connect();
+    await broken.close(); // a client that can no longer reach Redis
+    const cache = createCache({ namespace: `${redis.prefix.replace(/:$/, '')}-down${++run}` });
+    caches.push(cache);
+    const errors: unknown[] = [];
+    let reported!: () => void;
+    const sawError = new Promise<void>((resolve) => {
+      reported = resolve;
+    });
+    let keyCalls = 0;
+    const warmer = createWarmer({
+      cache,
+      redis: broken,
+      popularity: { shared: false },
+      onError: (error) => {
+        errors.push(error);
+        reported();
+      },
+    });
+    warmers.push(warmer);
+    warmer.register('every-second', {
+      keys: () => {
+        keyCalls += 1;
+        return [];
+      },
+      load: () => 1,
+      schedule: '* * * * * *',
+    });
+    await sawError;
+    expect(errors[0]).toMatchObject({ name: 'CacheWarmError', code: 'REDIS_FAILED' });
+    expect(keyCalls).toBe(0);
+    // Still usable on demand.
+    expect((await warmer.run('every-second')).outcome).toBe('completed');
+  });
+
   it('adds up popularity across instances in a Redis sorted set', async () => {
     const namespace = `${redis.prefix.replace(/:$/, '')}-pop${++run}`;
     const a = instance(namespace);

@@ -185,6 +185,30 @@ describe('runs', () => {
     expect(await cache.get('y')).toBeUndefined();
   });
 
+  it('logs each run and its failures without the secrets a driver error may quote', async () => {
+    const lines: Array<[string, string, Record<string, unknown>]> = [];
+    const logger = {
+      info: (message: string, fields: Record<string, unknown>) => lines.push(['info', message, fields]),
+      warn: (message: string, fields: Record<string, unknown>) => lines.push(['warn', message, fields]),
+    };
+    const runs: RunResult[] = [];
+    make({ logger, onRun: (run) => runs.push(run) }).register('leaky', {
+      keys: ['a'],
+      load: () => {
+        throw new Error('connect failed: redis://app:s3cr3t-pass@10.0.0.5:6379');
+      },
+    });
+    const result = await warmer.run('leaky');
+    expect(result.failures[0]?.message).toBe('connect failed: redis://app:[REDACTED]@10.0.0.5:6379');
+    expect(runs).toEqual([result]);
+    expect(lines.map(([level, message]) => [level, message])).toEqual([
+      ['info', 'cache-warm run'],
+      ['warn', 'cache-warm run had failures'],
+    ]);
+    expect(lines[0]![2]).toMatchObject({ warmer: 'leaky', warmed: 0, failed: 1 });
+    expect(JSON.stringify(lines)).not.toContain('s3cr3t');
+  });
+
   it('records a throwing keys function as a failed run', async () => {
     make().register('keys-fail', {
       keys: () => {
