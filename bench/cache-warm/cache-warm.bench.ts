@@ -18,6 +18,7 @@
  */
 import { type Cache, createCache, createMemoryStore } from '@plat/cache-deps';
 import { createWarmer, popular, timeOfDay, type Warmer } from '@plat/cache-warm';
+import { seededRandom, zipfSampler } from '@plat/testkit/random';
 import FakeTimers from '@sinonjs/fake-timers';
 import { type BenchRow, printTable } from '../harness';
 
@@ -36,37 +37,6 @@ const START = Date.UTC(2026, 0, 5); // a Monday, 00:00 UTC
 const DAY = 86_400_000;
 const SEED = 20260105;
 
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-function zipfSampler(n: number, s: number, random: () => number): () => number {
-  const cumulative = new Float64Array(n);
-  let sum = 0;
-  for (let r = 0; r < n; r++) {
-    sum += 1 / (r + 1) ** s;
-    cumulative[r] = sum;
-  }
-  return () => {
-    const target = random() * sum;
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cumulative[mid]! < target) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-}
-
 interface Trace {
   times: Float64Array;
   keys: Int32Array;
@@ -82,7 +52,7 @@ function rateAt(t: number): number {
 }
 
 function generateTrace(): Trace {
-  const random = seeded(SEED);
+  const random = seededRandom(SEED);
   const rank = zipfSampler(KEYS, ZIPF_S, random);
   const hourlyRank = zipfSampler(HOURLY_KEYS, 1, random);
   const ranking = Int32Array.from({ length: KEYS }, (_, i) => i);
@@ -230,7 +200,7 @@ async function replay(trace: Trace, strategy: Strategy): Promise<Outcome> {
       timeZone: 'UTC',
       tracing: false,
       deadline: '4m',
-      random: seeded(SEED + 1),
+      random: seededRandom(SEED + 1),
     });
     registerWarmers(warmer, strategy, (key) => {
       warmLoads += 1;

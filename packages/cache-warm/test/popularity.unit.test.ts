@@ -1,7 +1,7 @@
+import { seededRandom, zipfSampler } from '@plat/testkit';
 import { CountMinSketch } from '../src/count-min';
 import { Popularity } from '../src/popularity';
 import { TopK } from '../src/top-k';
-import { seeded, zipf } from './fixtures';
 
 const HOUR = 3_600_000;
 
@@ -22,8 +22,8 @@ function tracker(now: () => number, options: { width?: number; capacity?: number
 
 describe('popularity tracking', () => {
   it('recovers the true top-100 of a Zipf stream: ≥ 95 of 100 keys, the top 20 exactly, counts within e·N/width', async () => {
-    const random = seeded(42);
-    const rank = zipf(100_000, 1.1, random);
+    const random = seededRandom(42);
+    const rank = zipfSampler(100_000, 1.1, random);
     const truth = new Map<string, number>();
     const popularity = tracker(() => 0);
     popularity.track(HOUR, 100);

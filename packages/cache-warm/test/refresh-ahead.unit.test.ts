@@ -3,8 +3,8 @@
  * each expiry, exactly once per expiry window, and never misses after the first read.
  */
 import { type Cache, createCache, createMemoryStore } from '@plat/cache-deps';
+import { seededRandom } from '@plat/testkit';
 import { createWarmer, type Warmer, xfetchDue } from '../src';
-import { seeded } from './fixtures';
 
 const store = createMemoryStore();
 let cache: Cache;
@@ -36,7 +36,7 @@ describe('refresh-ahead (XFetch)', () => {
       await new Promise((resolve) => setTimeout(resolve, computeMs)); // the database query
       return { version: computations };
     };
-    warmer = createWarmer({ cache, random: seeded(3) });
+    warmer = createWarmer({ cache, random: seededRandom(3) });
     warmer.register('hot', { keys: [], match: 'workflow:', load, ttl, refreshAhead: { beta: 1 } });
 
     let misses = 0;
@@ -82,7 +82,7 @@ describe('refresh-ahead (XFetch)', () => {
   it('leaves cold keys alone: one read per window never triggers a recompute', async () => {
     cache = createCache({ store, namespace: 'ra2' });
     let computations = 0;
-    warmer = createWarmer({ cache, random: seeded(5) });
+    warmer = createWarmer({ cache, random: seededRandom(5) });
     warmer.register('cold', {
       keys: [],
       match: 'k:',

@@ -3,8 +3,8 @@
  * the time zone, jitter stays within its bound, a run in progress is never overlapped.
  */
 import { type Cache, createCache, createMemoryStore } from '@plat/cache-deps';
+import { seededRandom } from '@plat/testkit';
 import { createWarmer, type RunResult, type Warmer } from '../src';
-import { seeded } from './fixtures';
 
 const store = createMemoryStore();
 let cache: Cache;
@@ -57,7 +57,7 @@ describe('cron schedules', () => {
 
   it('adds jitter within its bound, and instances agree on the firing whatever their jitter', async () => {
     const starts: number[] = [];
-    warmer = createWarmer({ cache, random: seeded(7), jitter: '30s' });
+    warmer = createWarmer({ cache, random: seededRandom(7), jitter: '30s' });
     warmer.register('every-minute', {
       keys: () => {
         starts.push(Date.now());
