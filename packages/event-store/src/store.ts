@@ -16,7 +16,7 @@ import { compareCursors, formatCursor, parseCursor, START_CURSOR } from './curso
 import { EventStoreError } from './errors';
 import { causingEvent, contextMetadata, loadTraceApi } from './metadata';
 import { migrateToLatest } from './migrations';
-import { type EventRow, eventColumns, toEvents } from './rows';
+import { type EventRow, eventColumns, nullColumns, toEvents } from './rows';
 import { type Deliver, type RunnerSettings, type SubscriptionHost, SubscriptionRunner } from './subscription';
 import { lockClass, type TableNames, tableNames } from './tables';
 import type {
@@ -374,22 +374,30 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
       dialect === 'postgres'
         ? sql`(select version::text || case when deleted_at is null then '' else 'D' end || case when archived_at is null then '' else 'A' end from ${sql.id(t.streams)} where stream_id = ${streamId})`
         : sql`(select version || case when deleted_at is null then '' else 'D' end || case when archived_at is null then '' else 'A' end from ${sql.id(t.streams)} where stream_id = ${streamId})`;
+    // The stream's state rides on a header row ahead of the events (one statement, one snapshot,
+    // also when there are no events) rather than in a column of every event row.
     let rows: Array<EventRow & { stream_state: string | null }>;
     try {
       ({ rows } = await sql<EventRow & { stream_state: string | null }>`
-        select ${sql.raw(eventColumns(dialect, false))}, ${state} as stream_state
-        from ${sql.id(t.events)}
-        where stream_id = ${streamId} and version >= ${low} and version <= ${high}
-        order by version ${sql.raw(backwards ? 'desc' : 'asc')}
-        ${maxCount === undefined ? sql`` : sql`limit ${maxCount}`}`.execute(this.#exec));
+        select ${sql.raw(nullColumns(dialect, false))}, ${state} as stream_state
+        union all
+        select *, null from (
+          select ${sql.raw(eventColumns(dialect, false))}
+          from ${sql.id(t.events)}
+          where stream_id = ${streamId} and version >= ${low} and version <= ${high}
+          order by version ${sql.raw(backwards ? 'desc' : 'asc')}
+          ${maxCount === undefined ? sql`` : sql`limit ${maxCount}`}
+        ) e`.execute(this.#exec));
     } catch (error) {
       throw storageFailure(error, 'readStream');
     }
-    let streamState = rows[0]?.stream_state ?? null;
-    if (rows.length === 0) {
-      const { rows: found } = await sql<{ s: string | null }>`select ${state} as s`.execute(this.#exec);
-      streamState = found[0]?.s ?? null;
+    // Both engines return UNION ALL branches in order; look further only in case one ever does not.
+    let headerIndex = 0;
+    if (rows[0]?.event_id != null) {
+      headerIndex = rows.findIndex((row) => row.event_id == null);
+      rows = [rows[headerIndex]!, ...rows.slice(0, headerIndex), ...rows.slice(headerIndex + 1)];
     }
+    const streamState = rows[0]?.stream_state ?? null;
     const exists = streamState !== null;
     const deleted = streamState?.includes('D') === true;
     if (deleted && options.includeDeleted !== true) {
@@ -403,7 +411,7 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
       exists,
       deleted,
       archived: streamState?.includes('A') === true,
-      events: toEvents(rows, dialect, this.#core.upcasters, streamId),
+      events: toEvents(rows, dialect, this.#core.upcasters, streamId, 1),
     };
   }
 
