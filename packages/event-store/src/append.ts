@@ -167,7 +167,7 @@ function rules(expected: ExpectedVersion): { update: boolean; insert: boolean; e
  * Above this many characters of JSON an append goes through the text-array function instead of
  * the jsonb one: a jsonb value is limited to 256 MB, a text array is not (below the 1 GB message).
  */
-export const MAX_JSON_APPEND_CHARS = 64 * 1024 * 1024;
+export const MAX_JSON_APPEND_CHARS = 16 * 1024 * 1024;
 
 /**
  * The events as the jsonb array `<prefix>append_json` takes: `[id, type, schemaVersion, data,
