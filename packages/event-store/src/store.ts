@@ -47,7 +47,8 @@ import { Wakeups } from './wakeups';
 
 const DEFAULT_READ_ALL_LIMIT = 1000;
 const MAX_READ_LIMIT = 10_000;
-const REPLAY_PAGE = 1000;
+/** Events per replay page: a 10,000-event stream replays in one round trip. */
+const REPLAY_PAGE = 10_000;
 const MAX_APPEND_ATTEMPTS = 5;
 
 /** Thrown inside a projection transaction to roll it back when its checkpoint moved underneath. */
@@ -541,29 +542,32 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
         details: { argument: 'snapshot.every' },
       });
     }
-    const head = await this.readStream(streamId, {
-      maxCount: 1,
-      backwards: true,
-      includeDeleted: options.includeDeleted === true,
-    });
-    let target = head.version;
+    // The target is known up front only for time travel (one query) or a version bound; the stream's
+    // own version, existence and deletion come with the first page (its header row), so a full
+    // replay costs no round trip beyond its pages.
+    let target: number | undefined;
     if (upTo !== undefined && 'version' in upTo) {
-      target = Math.min(target, checkVersionArg(upTo.version, 'upTo.version') ?? target);
+      target = checkVersionArg(upTo.version, 'upTo.version');
     } else if (upTo !== undefined && 'time' in upTo) {
       const at = toDate(upTo.time, 'upTo.time');
       const bound = dialect === 'postgres' ? at : at.getTime();
       const { rows } = await sql<{ version: string | number | null }>`
         select max(version) as version from ${sql.id(t.events)}
         where stream_id = ${streamId} and recorded_at <= ${bound}`.execute(this.#exec);
-      target = Math.min(target, Number(rows[0]?.version ?? 0));
+      target = Number(rows[0]?.version ?? 0);
     }
     let state = options.initialState();
     let version = 0;
     let snapshotVersion: number | undefined;
-    if (snapshot !== undefined && target > 0) {
+    if (snapshot !== undefined && target !== 0) {
+      // Without a target, the stream's current version bounds the snapshot, as the replay's will.
+      const bound =
+        target === undefined
+          ? sql`(select version from ${sql.id(t.streams)} where stream_id = ${streamId})`
+          : sql`${target}`;
       const { rows } = await sql<{ version: string | number; state: unknown }>`
         select version, state from ${sql.id(t.snapshots)}
-        where stream_id = ${streamId} and name = ${snapshot.name} and version <= ${target}
+        where stream_id = ${streamId} and name = ${snapshot.name} and version <= ${bound}
         order by version desc limit 1`.execute(this.#exec);
       const row = rows[0];
       if (row !== undefined) {
@@ -572,19 +576,31 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
         snapshotVersion = version;
       }
     }
-    const saveAt = snapshot === undefined ? 0 : Math.floor(target / snapshot.every) * snapshot.every;
+    let exists = false;
+    let saveAt = 0;
     let toSave: string | undefined;
     let applied = 0;
     let recordedAt: Date | undefined;
-    while (version < target) {
-      const { events } = await this.readStream(streamId, {
+    for (let first = true; first || version < target!; first = false) {
+      const page = await this.readStream(streamId, {
         fromVersion: version + 1,
-        toVersion: target,
+        ...(target === undefined ? {} : { toVersion: target }),
         maxCount: REPLAY_PAGE,
         includeDeleted: true,
       });
-      if (events.length === 0) break;
-      for (const event of events) {
+      if (first) {
+        if (page.deleted && options.includeDeleted !== true) {
+          throw new EventStoreError('STREAM_DELETED', `Stream ${streamId} was deleted`, {
+            details: { streamId },
+          });
+        }
+        exists = page.exists;
+        target = Math.min(target ?? page.version, page.version);
+        saveAt = snapshot === undefined ? 0 : Math.floor(target / snapshot.every) * snapshot.every;
+      }
+      if (page.events.length === 0) break;
+      for (const event of page.events) {
+        if (event.version > target!) break;
         if (!event.type.startsWith('$')) {
           state = options.evolve(state, event as E);
           applied += 1;
@@ -607,7 +623,7 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
       streamId,
       state,
       version,
-      exists: head.exists,
+      exists,
       snapshotVersion,
       eventsApplied: applied,
       recordedAt,

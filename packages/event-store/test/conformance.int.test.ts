@@ -469,6 +469,37 @@ describeWithDatabases<unknown>('event store conformance', (t) => {
       expect(renamed.state).toEqual(full.state);
     });
 
+    it('replays a stream longer than one page (10,000 events), with and without snapshots', async () => {
+      const id = stream('long');
+      const total = 10_050;
+      for (let version = 0; version < total; version += 5_000) {
+        const count = Math.min(5_000, total - version);
+        await store.append(
+          id,
+          Array.from({ length: count }, (_, i) => ({ type: 'ItemAdded', data: { sku: `s${version + i + 1}`, price: 1 } })),
+          { expectedVersion: version },
+        );
+      }
+      const count = (cart: { n: number; last: number }, event: RecordedEvent) => ({
+        n: cart.n + 1,
+        last: event.version === cart.last + 1 ? event.version : -1,
+      });
+      const initialState = () => ({ n: 0, last: 0 });
+      const full = await store.aggregateStream(id, { evolve: count, initialState });
+      expect(full).toMatchObject({ state: { n: total, last: total }, version: total, eventsApplied: total });
+      const bounded = await store.aggregateStream(id, { evolve: count, initialState, upTo: { version: 10_020 } });
+      expect(bounded).toMatchObject({ state: { n: 10_020, last: 10_020 }, version: 10_020 });
+      const snapshot = { name: 'count-v1', every: 10_000 };
+      await store.aggregateStream(id, { evolve: count, initialState, snapshot });
+      const fromSnapshot = await store.aggregateStream(id, { evolve: count, initialState, snapshot });
+      expect(fromSnapshot).toMatchObject({
+        state: full.state,
+        version: total,
+        snapshotVersion: 10_000,
+        eventsApplied: 50,
+      });
+    });
+
     it('replays to a point in time', async () => {
       const id = stream();
       await store.append(id, [{ type: 'ItemAdded', data: { sku: 'a', price: 1 } }]);
