@@ -341,7 +341,8 @@ describeWithDatabases<unknown>('event store conformance', (t) => {
         }),
       );
       for (const result of results.flat()) {
-        const [last] = (await store.readStream(result.id, { fromVersion: result.version, maxCount: 1 })).events;
+        const [last] = (await store.readStream(result.id, { fromVersion: result.version, maxCount: 1 }))
+          .events;
         expect(last).toMatchObject({ version: result.version, position: result.position });
       }
     });
@@ -476,7 +477,10 @@ describeWithDatabases<unknown>('event store conformance', (t) => {
         const count = Math.min(5_000, total - version);
         await store.append(
           id,
-          Array.from({ length: count }, (_, i) => ({ type: 'ItemAdded', data: { sku: `s${version + i + 1}`, price: 1 } })),
+          Array.from({ length: count }, (_, i) => ({
+            type: 'ItemAdded',
+            data: { sku: `s${version + i + 1}`, price: 1 },
+          })),
           { expectedVersion: version },
         );
       }
@@ -487,7 +491,11 @@ describeWithDatabases<unknown>('event store conformance', (t) => {
       const initialState = () => ({ n: 0, last: 0 });
       const full = await store.aggregateStream(id, { evolve: count, initialState });
       expect(full).toMatchObject({ state: { n: total, last: total }, version: total, eventsApplied: total });
-      const bounded = await store.aggregateStream(id, { evolve: count, initialState, upTo: { version: 10_020 } });
+      const bounded = await store.aggregateStream(id, {
+        evolve: count,
+        initialState,
+        upTo: { version: 10_020 },
+      });
       expect(bounded).toMatchObject({ state: { n: 10_020, last: 10_020 }, version: 10_020 });
       const snapshot = { name: 'count-v1', every: 10_000 };
       await store.aggregateStream(id, { evolve: count, initialState, snapshot });
@@ -591,6 +599,14 @@ describeWithDatabases<unknown>('event store conformance', (t) => {
         includeDeleted: true,
       });
       expect(replay).toMatchObject({ version: 2, eventsApplied: 1, state: { items: ['a'] } });
+      await expectCode(
+        store.aggregateStream(id, { evolve: evolveCart, initialState: initialCart }),
+        'STREAM_DELETED',
+      );
+      await expectCode(
+        store.aggregateStream(id, { evolve: evolveCart, initialState: initialCart, upTo: { version: 1 } }),
+        'STREAM_DELETED',
+      );
       await expectCode(store.deleteStream(stream()), 'WRONG_EXPECTED_VERSION');
     });
 

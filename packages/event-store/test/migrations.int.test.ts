@@ -35,9 +35,16 @@ describeWithPostgres('migrations [postgres]', (pgdb) => {
     expect(await store.migrate()).toEqual(['0002_append_json']);
     expect(await functions('upg_')).toEqual(['upg_append', 'upg_append_json']);
     const first = await store.append('s', [{ type: 'A', data: { n: 1 } }], { expectedVersion: 'no_stream' });
-    const second = await store.append('s', [{ type: 'B', data: { n: 2 } }, { type: 'C', data: null }], {
-      expectedVersion: 1,
-    });
+    const second = await store.append(
+      's',
+      [
+        { type: 'B', data: { n: 2 } },
+        { type: 'C', data: null },
+      ],
+      {
+        expectedVersion: 1,
+      },
+    );
     expect(second).toMatchObject({ nextExpectedVersion: 3, idempotent: false });
     expect(second.position).toBeGreaterThan(first.position);
     const slice = await store.readStream('s');

@@ -47,7 +47,7 @@ describe('event validation', () => {
       dataJson: 'null',
     });
   });
-  it('serialises the shared metadata once and merges an event\'s own', () => {
+  it("serialises the shared metadata once and merges an event's own", () => {
     const shared = { actor: 'u1', requestId: 'r1' };
     const [a, b, c] = prepareEvents(
       [
@@ -73,7 +73,14 @@ describe('event validation', () => {
       {},
     );
     expect(JSON.parse(encodeEvents(events))).toEqual([
-      [events[0]!.id, 'Quote "and" \\ slash', 1, { s: 'line\nbreak \u2028 é 😀', n: [1, -2.5, null] }, {}, null],
+      [
+        events[0]!.id,
+        'Quote "and" \\ slash',
+        1,
+        { s: 'line\nbreak \u2028 é 😀', n: [1, -2.5, null] },
+        {},
+        null,
+      ],
       [events[1]!.id, 'B', 4, null, { actor: 'O\'Brien "x"' }, 'O\'Brien "x"'],
     ]);
     expect(encodeEvents([])).toBe('[]');
