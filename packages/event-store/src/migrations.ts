@@ -81,13 +81,18 @@ function postgresMigrations(t: TableNames): Record<string, Migration> {
     },
     '0002_append_json': {
       async up(db) {
-        await sql.raw(appendJsonFunction(t)).execute(db);
+        await sql.raw(appendJsonFunction(t, await positionSequence(db, t))).execute(db);
       },
       async down(db) {
         await sql`drop function if exists ${id(`${t.prefix}append_json`)}`.execute(db);
       },
     },
   };
+}
+
+/** The stream's transaction-scoped advisory lock, as an SQL call. */
+function advisoryLock(t: TableNames, kind: 'lock' | 'try_lock' = 'lock'): string {
+  return `pg_${kind === 'lock' ? 'advisory_xact_lock' : 'try_advisory_xact_lock'}(${lockClass(t)}, hashtext(p_stream))`;
 }
 
 /**
@@ -103,10 +108,10 @@ function postgresMigrations(t: TableNames): Record<string, Migration> {
  *    (it wrote before, inside `store.transaction()`) is refused when a newer transaction appended
  *    to the stream meanwhile (`last_transaction_id`), for the same ordering reason.
  */
-function claimVersions(t: TableNames): string {
+function claimVersions(t: TableNames, lock = `perform ${advisoryLock(t)};`): string {
   const q = (name: string) => `"${name}"`;
   return `
-      perform pg_advisory_xact_lock(${lockClass(t)}, hashtext(p_stream));
+      ${lock}
       if p_update then
         update ${q(t.streams)} s
           set version = s.version + v_count, updated_at = now(), last_transaction_id = pg_current_xact_id()
@@ -176,11 +181,14 @@ function appendFunction(t: TableNames): string {
  * per event), and the answer is a scalar `bigint[]` of the new version and the last position (no
  * set-returning function, no tuplestore, no RETURNING). Null when refused. The last position is
  * the identity sequence's `currval`: this session drew the positions of its rows in `ord` order,
- * so the last one it drew is the last event's.
+ * so the last one it drew is the last event's. `sequence` names that sequence (see
+ * `positionSequence`).
  */
-function appendJsonFunction(t: TableNames): string {
+function appendJsonFunction(t: TableNames, sequence: string): string {
   const q = (name: string) => `"${name}"`;
-  const quoted = (text: string) => `'${text.replace(/'/g, "''")}'`;
+  // Uncontended, the lock is taken by a simple expression, which PL/pgSQL evaluates without
+  // starting the executor that a PERFORM statement needs; contended, it waits as before.
+  const lock = `if not ${advisoryLock(t, 'try_lock')} then perform ${advisoryLock(t)}; end if;`;
   return `
     create function ${q(`${t.prefix}append_json`)}(
       p_stream text, p_update boolean, p_insert boolean, p_exact bigint, p_events jsonb
@@ -189,7 +197,7 @@ function appendJsonFunction(t: TableNames): string {
     declare
       v_count int := jsonb_array_length(p_events);
       v_version bigint;
-    begin${claimVersions(t)}
+    begin${claimVersions(t, lock)}
       if v_version is null then
         return null;
       end if;
@@ -197,9 +205,25 @@ function appendJsonFunction(t: TableNames): string {
         select p_stream, v_version - v_count + i.ord, (i.e->>0)::uuid, i.e->>1, (i.e->>2)::int, i.e->3, i.e->4, i.e->>5
         from jsonb_array_elements(p_events) with ordinality as i(e, ord)
         order by i.ord;
-      return array[v_version, currval(pg_get_serial_sequence(${quoted(q(t.events))}, 'position'))];
+      return array[v_version, currval(${sequence})];
     end
     $fn$`;
+}
+
+/**
+ * The identity sequence of `position`, as a regclass literal for the append function: resolved
+ * once when PL/pgSQL plans the expression, where calling `pg_get_serial_sequence` on every append
+ * would lock the table's catalog entry and scan `pg_depend` each time. The name is unqualified,
+ * like every table name in the functions, so it resolves through the same search path.
+ */
+async function positionSequence(db: Kysely<unknown>, t: TableNames): Promise<string> {
+  const { rows } = await sql<{ name: string | null }>`
+    select (parse_ident(pg_get_serial_sequence(${`"${t.events}"`}, 'position')))[2] as name`.execute(db);
+  const name = rows[0]?.name;
+  if (name == null) {
+    throw new EventStoreError('MIGRATION_FAILED', `${t.events}.position has no identity sequence`);
+  }
+  return `'${`"${name.replace(/"/g, '""')}"`.replace(/'/g, "''")}'::regclass`;
 }
 
 /**
