@@ -4,7 +4,8 @@ import type { UpcasterChain } from './upcasting';
 
 /**
  * An event row as both dialects return it (PostgreSQL: bigint as string, jsonb parsed; SQLite:
- * numbers, JSON text). `recorded_at` is epoch milliseconds on both (a bigint string on PostgreSQL).
+ * numbers, JSON text). `recorded_at` is epoch milliseconds on both (text on PostgreSQL, like the
+ * other bigint columns).
  */
 export interface EventRow {
   tx: string | number;
@@ -40,19 +41,27 @@ export function nullColumns(dialect: EventStoreDialect, withStreamId = true): st
     .join(', ');
 }
 
+/**
+ * On PostgreSQL the bigint columns travel as text: node-postgres hands text through untouched,
+ * where its bigint parser tests every value with a regular expression only to return the same
+ * string. The aliases keep the column names, so a query that selects these columns must qualify
+ * the columns it orders by (`order by es_events.version`): an unqualified name in ORDER BY means
+ * the output column, which is text.
+ */
 function columnList(dialect: EventStoreDialect, withStreamId: boolean): Array<[string, string]> {
   const postgres = dialect === 'postgres';
+  const text = (column: string) => (postgres ? `${column}::text` : column);
   return [
-    [postgres ? 'transaction_id::text' : 'transaction_id', 'tx'],
-    ['position', 'position'],
+    [text('transaction_id'), 'tx'],
+    [text('position'), 'position'],
     ...(withStreamId ? [['stream_id', 'stream_id'] as [string, string]] : []),
-    ['version', 'version'],
+    [text('version'), 'version'],
     ['event_id', 'event_id'],
     ['type', 'type'],
     ['schema_version', 'schema_version'],
     ['data', 'data'],
     ['metadata', 'metadata'],
-    [postgres ? 'floor(extract(epoch from recorded_at) * 1000)::int8' : 'recorded_at', 'recorded_at'],
+    [postgres ? 'floor(extract(epoch from recorded_at) * 1000)::int8::text' : 'recorded_at', 'recorded_at'],
   ];
 }
 

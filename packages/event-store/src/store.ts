@@ -386,7 +386,7 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
           select ${sql.raw(eventColumns(dialect, false))}
           from ${sql.id(t.events)}
           where stream_id = ${streamId} and version >= ${low} and version <= ${high}
-          order by version ${sql.raw(backwards ? 'desc' : 'asc')}
+          order by ${sql.id(t.events)}.version ${sql.raw(backwards ? 'desc' : 'asc')}
           ${maxCount === undefined ? sql`` : sql`limit ${maxCount}`}
         ) e`.execute(this.#exec));
     } catch (error) {
@@ -457,7 +457,7 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
             select ${columns} from ${sql.id(t.events)}
             where (transaction_id, position) > (${after.transactionId.toString()}::xid8, ${after.position.toString()}::bigint)
               and transaction_id < pg_snapshot_xmin(pg_current_snapshot()) ${where}
-            order by transaction_id, position
+            order by ${sql.id(t.events)}.transaction_id, ${sql.id(t.events)}.position
             limit ${limit}
           ) e on true`.execute(this.#exec));
       } else {
@@ -466,7 +466,7 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
           left join (
             select ${columns} from ${sql.id(t.events)}
             where position > ${Number(after.position)} ${where}
-            order by position
+            order by ${sql.id(t.events)}.position
             limit ${limit}
           ) e on 1`.execute(this.#exec));
       }
@@ -782,7 +782,7 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
       ({ rows } = await sql<EventRow & { actor: string | null }>`
         select ${sql.raw(eventColumns(dialect))}, actor from ${sql.id(t.events)}
         where true ${sql.join(filters, sql` `)}
-        order by position ${sql.raw(ascending ? 'asc' : 'desc')}
+        order by ${sql.id(t.events)}.position ${sql.raw(ascending ? 'asc' : 'desc')}
         limit ${limit}`.execute(this.#exec));
     } catch (error) {
       throw storageFailure(error, 'auditLog');
