@@ -215,10 +215,11 @@ export async function appendPostgres(
   events: readonly PreparedEvent[],
   expected: ExpectedVersion,
   returnRows: boolean,
+  jsonFunction = true,
 ): Promise<AppendAttempt | undefined> {
   const rule = rules(expected);
   const statements = statementsFor(t);
-  const json = returnRows ? undefined : encodeEvents(events);
+  const json = returnRows || !jsonFunction ? undefined : encodeEvents(events);
   if (json !== undefined && json.length <= MAX_JSON_APPEND_CHARS) {
     const { rows } = await db.executeQuery<{ head: string[] | null }>(
       CompiledQuery.raw(statements.json, [streamId, rule.update, rule.insert, rule.exact, json]),
@@ -257,6 +258,19 @@ export async function appendPostgres(
       }))
     : undefined;
   return { version: Number(last.version), position: Number(last.position), rows: written };
+}
+
+/**
+ * Whether `<prefix>append_json` (migration 0002) exists. A service upgraded before its database was
+ * migrated, as in a rolling deploy where another instance migrates, keeps appending through
+ * `<prefix>append` (0001) instead of failing.
+ */
+export async function hasJsonAppend(db: Kysely<unknown>, t: TableNames): Promise<boolean> {
+  const signature = `"${t.prefix}append_json"(text, boolean, boolean, bigint, jsonb)`;
+  const { rows } = await db.executeQuery<{ found: boolean }>(
+    CompiledQuery.raw('select to_regprocedure($1) is not null as found', [signature]),
+  );
+  return rows[0]?.found === true;
 }
 
 const SQLITE_CHUNK = 500;

@@ -7,6 +7,7 @@ import {
   checkExpectedVersion,
   checkStreamId,
   diagnoseRefusal,
+  hasJsonAppend,
   isDuplicateEventId,
   type PreparedEvent,
   prepareEvents,
@@ -65,7 +66,14 @@ interface Core {
   readonly wakeups: Wakeups;
   readonly checkpoints: Checkpoints;
   readonly subscriptions: Set<SubscriptionRunner>;
+  /**
+   * PostgreSQL: whether migration 0002's append function is there, and when that was last asked.
+   * Asked once; while it is missing, again at most once a minute (another instance may migrate).
+   */
+  readonly jsonAppend: { available: boolean | undefined; checkedAt: number };
 }
+
+const JSON_APPEND_RECHECK_MS = 60_000;
 
 function detectDialect(db: Kysely<unknown>): EventStoreDialect {
   const adapter = db.getExecutor().adapter;
@@ -201,7 +209,20 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
    * ```
    */
   async migrate(): Promise<string[]> {
-    return migrateToLatest(this.#core.db, this.#core.dialect, this.#core.t);
+    const applied = await migrateToLatest(this.#core.db, this.#core.dialect, this.#core.t);
+    this.#core.jsonAppend.available = undefined;
+    return applied;
+  }
+
+  /** See `Core.jsonAppend`. */
+  async #jsonAppendAvailable(): Promise<boolean> {
+    const state = this.#core.jsonAppend;
+    if (state.available === true) return true;
+    const now = Date.now();
+    if (state.available === false && now - state.checkedAt < JSON_APPEND_RECHECK_MS) return false;
+    state.available = await hasJsonAppend(this.#core.db, this.#core.t);
+    state.checkedAt = now;
+    return state.available;
   }
 
   /**
@@ -308,7 +329,15 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
     const run = async (exec: Kysely<unknown>) => {
       const written =
         dialect === 'postgres'
-          ? await appendPostgres(exec, t, streamId, prepared, expected, inline.length > 0)
+          ? await appendPostgres(
+              exec,
+              t,
+              streamId,
+              prepared,
+              expected,
+              inline.length > 0,
+              inline.length === 0 && (await this.#jsonAppendAvailable()),
+            )
           : await appendSqlite(exec, t, streamId, prepared, expected);
       if (written !== undefined && inline.length > 0) {
         await this.#runInline(exec as Transaction<unknown>, streamId, prepared, written);
@@ -1006,6 +1035,7 @@ export function createEventStore<DB>(options: EventStoreOptions<DB>): EventStore
     wakeups: new Wakeups(db, channel, dialect === 'postgres' ? options.listen : undefined),
     checkpoints: new Checkpoints(db, t, dialect),
     subscriptions: new Set(),
+    jsonAppend: { available: undefined, checkedAt: 0 },
   };
   return new EventStore<DB>(core, db, undefined);
 }

@@ -57,4 +57,24 @@ describeWithPostgres('migrations [postgres]', (pgdb) => {
     expect(await functions('upg_')).toEqual(['upg_append']);
     await store.close();
   });
+
+  it('keeps appending on a database not yet migrated to 0002 (a rolling deploy)', async () => {
+    const t = tableNames('roll_');
+    const migrator = await createMigrator(db, 'postgres', t);
+    expect((await migrator.migrateTo('0001_event_store')).error).toBeUndefined();
+    // The new code runs before any instance has migrated: appends go through the 0001 function.
+    const early = createEventStore({ db, tablePrefix: 'roll_' });
+    await early.append('s', [{ type: 'A', data: { n: 1 } }], { expectedVersion: 'no_stream' });
+    await early.append('s', [{ type: 'B', data: { n: 2 } }], { expectedVersion: 1 });
+    expect(await functions('roll_')).toEqual(['roll_append']);
+    // Then it migrates, and goes on appending through the new function.
+    expect(await early.migrate()).toEqual(['0002_append_json']);
+    const third = await early.append('s', [{ type: 'C', data: { n: 3 } }], { expectedVersion: 2 });
+    expect(third.nextExpectedVersion).toBe(3);
+    await expect(
+      early.append('s', [{ type: 'D', data: null }], { expectedVersion: 2 }),
+    ).rejects.toMatchObject({ code: 'WRONG_EXPECTED_VERSION' });
+    expect((await early.readStream('s')).events.map((e) => e.type)).toEqual(['A', 'B', 'C']);
+    await early.close();
+  });
 });
