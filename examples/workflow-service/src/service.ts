@@ -1,0 +1,198 @@
+/**
+ * The composition root: every @plat package configured once for the workflow service. The apps
+ * only add their framework's adapters on top of this.
+ */
+import { type ApiKeyManager, apiKeyMiddleware, createApiKeyManager, createKyselyKeyStore } from '@plat/apikeys';
+import { type Cache, createCache, createRedisStore, type InvalidationResult } from '@plat/cache-deps';
+import type { HttpExchange, PlatMiddleware } from '@plat/core';
+import {
+  type Bulkhead,
+  createBulkhead,
+  createDbPerf,
+  type DbPerf,
+  type NPlusOneReport,
+  type SlowQueryEvent,
+} from '@plat/db-perf';
+import { createEventStore, type EventStore } from '@plat/event-store';
+import { createHealth, type Health, httpCheck, memoryCheck, postgresCheck, redisCheck } from '@plat/health';
+import { closeSandbox } from '@plat/input-guard';
+import { createLogger, type Logger, type LoggerOptions } from '@plat/logging';
+import type { Kysely } from 'kysely';
+import { createClient, type RedisClientType } from 'redis';
+import type { ServiceConfig } from './config';
+import { openDatabase } from './database';
+import { readModelProjection } from './projection';
+import { workflowRoutes, type WorkflowRoute } from './routes';
+import { type Database, migrateReadModel } from './schema';
+
+import { Workflows } from './workflows';
+
+/** Scopes an admin key holds: key management, the database and event admin pages. */
+export const ADMIN_SCOPE = 'api-keys:admin';
+
+/** Observers for what the packages do behind a request (the demo narrates with them). */
+export interface ServiceHooks {
+  onInvalidate?(root: string, result: InvalidationResult): void;
+  onSlowQuery?(event: SlowQueryEvent): void;
+  onNPlusOne?(report: NPlusOneReport): void;
+}
+
+export interface ServiceOptions {
+  /** Extra logger options, for example `transports` (tests keep lines in memory). */
+  logger?: Partial<LoggerOptions>;
+  hooks?: ServiceHooks;
+}
+
+export interface WorkflowService {
+  readonly config: ServiceConfig;
+  readonly logger: Logger;
+  readonly db: Kysely<Database>;
+  readonly perf: DbPerf;
+  /** Write routes share this bulkhead: beyond it, requests are shed with 503 instead of queueing on the pool. */
+  readonly bulkhead: Bulkhead;
+  readonly keys: ApiKeyManager;
+  readonly events: EventStore<Database>;
+  readonly cache: Cache;
+  readonly redis: RedisClientType | undefined;
+  readonly health: Health;
+  readonly workflows: Workflows;
+  readonly routes: WorkflowRoute[];
+  /** Guards the admin pages (db stats, event log) with the admin scope. */
+  readonly adminGuard: PlatMiddleware;
+  /** Probes stay out of traces, request logs, units of work and the bulkhead. */
+  isProbe(exchange: HttpExchange): boolean;
+  /** Reads skip the write bulkhead. */
+  isRead(exchange: HttpExchange): boolean;
+  /** Resolves once the migrations are done (the startup probe turns green at the same time). */
+  started(): Promise<void>;
+  /** Closes everything the service opened, in order (also registered as graceful-shutdown hooks). */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the service from its configuration: logger, database with db-perf, event store, API keys,
+ * cache, health checks and shutdown hooks. Tracing is process-wide: call `startTracing` first.
+ *
+ * @example
+ * ```ts
+ * const service = await createWorkflowService(readConfig());
+ * await service.started();
+ * ```
+ */
+export async function createWorkflowService(
+  config: ServiceConfig,
+  options: ServiceOptions = {},
+): Promise<WorkflowService> {
+  const hooks = options.hooks ?? {};
+  const logger = createLogger({
+    format: config.logFormat,
+    level: config.logLevel,
+    fields: { service: config.serviceName },
+    ...options.logger,
+  });
+  if (config.pepperGenerated) {
+    logger.warn('PLAT_API_KEY_PEPPER is not set: API keys will stop working when this process exits');
+  }
+
+  const perf = createDbPerf({
+    slowQueryMs: config.slowQueryMs,
+    nPlusOne: { mode: config.environment === 'development' ? 'warn' : 'off', threshold: 3 },
+    logger,
+    ...(hooks.onSlowQuery ? { onSlowQuery: hooks.onSlowQuery } : {}),
+    ...(hooks.onNPlusOne ? { onNPlusOne: hooks.onNPlusOne } : {}),
+  });
+  const { db, pool } = openDatabase(config, perf);
+  const bulkhead = createBulkhead({ concurrency: config.writeConcurrency, name: 'writes' });
+
+  let redis: RedisClientType | undefined;
+  if (config.redisUrl !== undefined) {
+    redis = createClient({ url: config.redisUrl });
+    redis.on('error', (error: unknown) => logger.warn('redis connection error', { error: String(error) }));
+    await redis.connect();
+  }
+
+  const events = createEventStore<Database>({
+    db,
+    inlineProjections: [readModelProjection],
+    ...(pool === undefined ? {} : { listen: pool }),
+  });
+  const keys = createApiKeyManager({
+    store: createKyselyKeyStore({ db }),
+    peppers: [{ id: 'p1', secret: config.apiKeyPepper }],
+    ...(redis === undefined ? {} : { redis, redisKeyPrefix: `${config.redisPrefix}apikeys:` }),
+    onError: (error) => logger.warn('api key background failure', { error: String(error) }),
+  });
+  const cache = createCache({
+    namespace: `${config.redisPrefix}cache`,
+    defaultTtl: 10 * 60_000,
+    ...(redis === undefined ? {} : { store: createRedisStore({ client: redis }), l1: true }),
+    onError: (error) => logger.warn('cache failure absorbed', { error: String(error) }),
+  });
+  const workflows = new Workflows({
+    db,
+    events,
+    cache,
+    ...(hooks.onInvalidate ? { onInvalidate: hooks.onInvalidate } : {}),
+  });
+
+  const health = createHealth({
+    checks: [
+      postgresCheck(db, { name: 'database' }),
+      ...(redis === undefined ? [] : [redisCheck(redis)]),
+      ...(config.dependencyUrl === undefined
+        ? []
+        : [httpCheck({ name: 'dependency', url: config.dependencyUrl })]),
+      memoryCheck(),
+    ],
+    shutdown: { delayMs: config.shutdownDelayMs },
+    logger,
+  });
+  health.startupTask('migrations', async () => {
+    await migrateReadModel(db);
+    await events.migrate();
+  });
+
+  // Registered in closing order: stop taking work, flush, then the connections the rest needs.
+  const closers: Array<[string, () => unknown]> = [
+    ['sandbox', () => closeSandbox()],
+    ['api-keys', () => keys.close()],
+    ['cache', () => cache.close()],
+    ['event-store', () => events.close()],
+    ['database', () => db.destroy()],
+    ['redis', () => redis?.close()],
+    ['logger', () => logger.flush()],
+  ];
+  for (const [name, hook] of closers) health.onShutdown(name, hook);
+
+  const probePaths = new Set(['/health/live', '/health/ready', '/health/startup']);
+  return {
+    config,
+    logger,
+    db,
+    perf,
+    bulkhead,
+    keys,
+    events,
+    cache,
+    redis,
+    health,
+    workflows,
+    routes: workflowRoutes(workflows),
+    adminGuard: apiKeyMiddleware(keys, { scopes: [ADMIN_SCOPE] }),
+    isProbe: (ex) => probePaths.has(ex.path),
+    isRead: (ex) => ex.method === 'GET' || ex.method === 'HEAD',
+    started: () => health.started(),
+    async close() {
+      health.close();
+      for (const [name, hook] of closers) {
+        try {
+          await hook();
+        } catch (error) {
+          logger.warn(`closing ${name} failed`, { error: String(error) });
+        }
+      }
+    },
+  };
+}
+
+
