@@ -44,7 +44,9 @@ export async function buildFastifyApp(service: WorkflowService): Promise<Fastify
 
   // Admin: key management (admin scope), database statistics, the raw event log.
   await app.register(apiKeyRouter(keys));
-  await app.register(dbStatsRoutes({ perf: service.perf, bulkheads: [service.bulkhead], guard: service.adminGuard }));
+  await app.register(
+    dbStatsRoutes({ perf: service.perf, bulkheads: [service.bulkhead], guard: service.adminGuard }),
+  );
   await app.register(
     eventStoreRouter(service.events, {
       prefix: '/admin/events',

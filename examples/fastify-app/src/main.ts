@@ -3,7 +3,12 @@
  * PLAT_REDIS_URL, OTEL_EXPORTER_OTLP_ENDPOINT... see the workflow-service README).
  */
 import { gracefulShutdown } from '@plat/health/fastify';
-import { createWorkflowService, ensureAdminKey, readConfig, startTracing } from '@plat-example/workflow-service';
+import {
+  createWorkflowService,
+  ensureAdminKey,
+  readConfig,
+  startTracing,
+} from '@plat-example/workflow-service';
 import { buildFastifyApp } from './app';
 
 const config = readConfig();

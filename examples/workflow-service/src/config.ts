@@ -57,7 +57,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     apiKeyPepper: pepper ?? randomBytes(32).toString('base64url'),
     pepperGenerated: pepper === undefined,
     environment,
-    logFormat: (env.LOG_FORMAT as LogFormat | undefined) ?? (environment === 'production' ? 'json' : 'pretty'),
+    logFormat:
+      (env.LOG_FORMAT as LogFormat | undefined) ?? (environment === 'production' ? 'json' : 'pretty'),
     logLevel: (env.LOG_LEVEL as LogLevel | undefined) ?? 'info',
     slowQueryMs: Number(env.PLAT_SLOW_QUERY_MS ?? 200),
     writeConcurrency: Number(env.PLAT_WRITE_CONCURRENCY ?? 8),

@@ -1,5 +1,6 @@
+export { ADMIN_OWNER, ensureAdminKey } from './admin-key';
 export { readConfig, type ServiceConfig } from './config';
-export { openDatabase, type DatabaseHandle } from './database';
+export { type DatabaseHandle, openDatabase } from './database';
 export { problemStatus, WorkflowError, WorkflowErrorCode } from './errors';
 export {
   NodeParams,
@@ -28,4 +29,3 @@ export {
   workflowAggregate,
 } from './workflow';
 export { type CachedRead, cacheKeys, type HistoryEntry, type RunResult, Workflows } from './workflows';
-export { ADMIN_OWNER, ensureAdminKey } from './admin-key';

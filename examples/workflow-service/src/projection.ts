@@ -49,7 +49,11 @@ async function applyOne(trx: Transaction<Database>, event: RecordedEvent): Promi
       const row = await trx.selectFrom('workflows').select('edges').where('id', '=', id).executeTakeFirst();
       const edges = JSON.parse(row?.edges ?? '[]') as WorkflowEdge[];
       const kept = edges.filter((e) => e.from !== nodeId && e.to !== nodeId);
-      await trx.updateTable('workflows').set({ edges: JSON.stringify(kept) }).where('id', '=', id).execute();
+      await trx
+        .updateTable('workflows')
+        .set({ edges: JSON.stringify(kept) })
+        .where('id', '=', id)
+        .execute();
       break;
     }
     case 'WorkflowPublished':

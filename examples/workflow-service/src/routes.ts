@@ -16,7 +16,9 @@ export const NodeParams = v.object({
 });
 export const RunBody = v.object({ input: v.optional(v.unknown(), null) });
 export const StateQuery = v.object({
-  version: v.optional(v.pipe(v.string(), v.regex(/^\d{1,9}$/, 'Expected a version number'), v.transform(Number))),
+  version: v.optional(
+    v.pipe(v.string(), v.regex(/^\d{1,9}$/, 'Expected a version number'), v.transform(Number)),
+  ),
   asOf: v.optional(
     v.pipe(
       v.string(),
@@ -95,7 +97,10 @@ export function workflowRoutes(workflows: Workflows): WorkflowRoute[] {
       scope: 'workflows:write',
       schemas: { params: WorkflowParams, body: WorkflowNode },
       handle: async (input) =>
-        ok(await workflows.addNode(caller(), id(input), input.body as v.InferOutput<typeof WorkflowNode>), 201),
+        ok(
+          await workflows.addNode(caller(), id(input), input.body as v.InferOutput<typeof WorkflowNode>),
+          201,
+        ),
     },
     {
       method: 'DELETE',

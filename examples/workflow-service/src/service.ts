@@ -2,7 +2,12 @@
  * The composition root: every @plat package configured once for the workflow service. The apps
  * only add their framework's adapters on top of this.
  */
-import { type ApiKeyManager, apiKeyMiddleware, createApiKeyManager, createKyselyKeyStore } from '@plat/apikeys';
+import {
+  type ApiKeyManager,
+  apiKeyMiddleware,
+  createApiKeyManager,
+  createKyselyKeyStore,
+} from '@plat/apikeys';
 import { type Cache, createCache, createRedisStore, type InvalidationResult } from '@plat/cache-deps';
 import type { HttpExchange, PlatMiddleware } from '@plat/core';
 import {
@@ -22,7 +27,7 @@ import { createClient, type RedisClientType } from 'redis';
 import type { ServiceConfig } from './config';
 import { openDatabase } from './database';
 import { readModelProjection } from './projection';
-import { workflowRoutes, type WorkflowRoute } from './routes';
+import { type WorkflowRoute, workflowRoutes } from './routes';
 import { type Database, migrateReadModel } from './schema';
 
 import { Workflows } from './workflows';
@@ -41,6 +46,8 @@ export interface ServiceOptions {
   /** Extra logger options, for example `transports` (tests keep lines in memory). */
   logger?: Partial<LoggerOptions>;
   hooks?: ServiceHooks;
+  /** End the process when a graceful shutdown finishes (tests and the demo's exit mode say false). @default true */
+  exitOnShutdown?: boolean;
 }
 
 export interface WorkflowService {
@@ -144,7 +151,7 @@ export async function createWorkflowService(
         : [httpCheck({ name: 'dependency', url: config.dependencyUrl })]),
       memoryCheck(),
     ],
-    shutdown: { delayMs: config.shutdownDelayMs },
+    shutdown: { delayMs: config.shutdownDelayMs, exit: options.exitOnShutdown ?? true },
     logger,
   });
   health.startupTask('migrations', async () => {
@@ -194,5 +201,3 @@ export async function createWorkflowService(
     },
   };
 }
-
-

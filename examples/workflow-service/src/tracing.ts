@@ -2,8 +2,9 @@
  * Process-wide tracing for the service. Without `OTEL_EXPORTER_OTLP_ENDPOINT` spans are recorded
  * (trace ids still reach logs and events) but not exported, unless `OTEL_TRACES_EXPORTER` says so.
  */
-import { setupTracing } from '@plat/tracing';
+
 import type { TracingHandle } from '@plat/tracing';
+import { setupTracing } from '@plat/tracing';
 import type { ServiceConfig } from './config';
 
 /**

@@ -2,7 +2,8 @@
  * What the routes do, framework-neutral: append events (the read model follows inside the same
  * transaction), read through the dependency-aware cache, and invalidate by cascade after a change.
  *
- * Cache graph: `workflow:<id>` depends on `user:<owner>` and `nodes:<id>`; the owner's list
+ * Cache graph: `workflow:<id>` depends on `user:<owner>` and `nodes:<id>` (a key with no value of its
+ * own, standing for the node list); the owner's list
  * `workflows:<owner>` depends on `user:<owner>` and on every `workflow:<id>` in it. Adding a node
  * invalidates `nodes:<id>`, which takes the workflow and the owner's list with it.
  */
@@ -10,7 +11,12 @@ import type { Cache, InvalidationResult } from '@plat/cache-deps';
 import { annotateRequest } from '@plat/core';
 import { createRelationLoader } from '@plat/db-perf';
 import type { EventStore, RecordedEvent, ReplayTarget } from '@plat/event-store';
-import { assertSafeCode, runSandboxed, type SecureWorkflow, type SecureWorkflowNode } from '@plat/input-guard';
+import {
+  assertSafeCode,
+  runSandboxed,
+  type SecureWorkflow,
+  type SecureWorkflowNode,
+} from '@plat/input-guard';
 import { withSpan } from '@plat/tracing';
 import type { Kysely, Selectable } from 'kysely';
 import { WorkflowError } from './errors';
@@ -107,9 +113,15 @@ export class Workflows {
       cacheKeys.workflow(id),
       async () => {
         loaded = true;
-        const row = await this.#db.selectFrom('workflows').selectAll().where('id', '=', id).executeTakeFirst();
+        const row = await this.#db
+          .selectFrom('workflows')
+          .selectAll()
+          .where('id', '=', id)
+          .executeTakeFirst();
         if (row === undefined) return null;
-        return toState(row, await this.#nodes(id));
+        // Read directly, not through a nested cache entry: a dependency written while this value
+        // loads would make the cache refuse to store it (it cannot tell that write from a change).
+        return toState(row, (await this.#nodesOf.load(id)).map(toNode));
       },
       { dependsOn: [cacheKeys.user(ownerId), cacheKeys.nodes(id)] },
     );
@@ -213,7 +225,11 @@ export class Workflows {
   }
 
   /** The workflow as it was at a version or a point in time (time travel). */
-  async stateAt(ownerId: string, id: string, target: ReplayTarget): Promise<{ version: number; state: WorkflowState | null }> {
+  async stateAt(
+    ownerId: string,
+    id: string,
+    target: ReplayTarget,
+  ): Promise<{ version: number; state: WorkflowState | null }> {
     await this.get(ownerId, id);
     const result = await this.#events.aggregateStream<WorkflowState | null>(streamOf(id), {
       evolve,
@@ -221,10 +237,6 @@ export class Workflows {
       upTo: target,
     });
     return { version: result.version, state: result.state };
-  }
-
-  async #nodes(id: string): Promise<WorkflowNodeState[]> {
-    return this.#cache.wrap(cacheKeys.nodes(id), async () => (await this.#nodesOf.load(id)).map(toNode));
   }
 
   async #invalidate(key: string): Promise<void> {
