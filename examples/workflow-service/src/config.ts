@@ -15,6 +15,8 @@ export interface ServiceConfig {
   sqliteFile: string;
   /** Redis URL (`PLAT_REDIS_URL`): the cache graph and API key revocations go there. */
   redisUrl: string | undefined;
+  /** Redis Cluster node URLs (`PLAT_REDIS_CLUSTER_NODES`, comma-separated); used instead of `redisUrl`. */
+  redisClusterNodes: string[];
   /** Prefix of every Redis key and channel this instance uses (`PLAT_REDIS_PREFIX`). */
   redisPrefix: string;
   /** An HTTP dependency the readiness probe checks (`PLAT_DEPENDENCY_URL`), for example a vector database. */
@@ -51,6 +53,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     postgresUrl: nonEmpty(env.PLAT_PG_URL),
     sqliteFile: env.PLAT_SQLITE_FILE ?? ':memory:',
     redisUrl: nonEmpty(env.PLAT_REDIS_URL),
+    redisClusterNodes: (env.PLAT_REDIS_CLUSTER_NODES ?? '')
+      .split(',')
+      .map((url) => url.trim())
+      .filter((url) => url !== ''),
     redisPrefix: env.PLAT_REDIS_PREFIX ?? 'workflows:',
     dependencyUrl: nonEmpty(env.PLAT_DEPENDENCY_URL),
     // A generated pepper makes every key die with the process: fine on a laptop, never in production.

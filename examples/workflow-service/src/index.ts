@@ -2,6 +2,7 @@ export { ADMIN_OWNER, ensureAdminKey } from './admin-key';
 export { readConfig, type ServiceConfig } from './config';
 export { type DatabaseHandle, openDatabase } from './database';
 export { problemStatus, WorkflowError, WorkflowErrorCode } from './errors';
+export { connectRedis, type RedisConnection } from './redis';
 export {
   NodeParams,
   type RouteInput,

@@ -23,10 +23,10 @@ import { createHealth, type Health, httpCheck, memoryCheck, postgresCheck, redis
 import { closeSandbox } from '@plat/input-guard';
 import { createLogger, type Logger, type LoggerOptions } from '@plat/logging';
 import type { Kysely } from 'kysely';
-import { createClient, type RedisClientType } from 'redis';
 import type { ServiceConfig } from './config';
 import { openDatabase } from './database';
 import { readModelProjection } from './projection';
+import { connectRedis, type RedisConnection } from './redis';
 import { type WorkflowRoute, workflowRoutes } from './routes';
 import { type Database, migrateReadModel } from './schema';
 
@@ -60,7 +60,8 @@ export interface WorkflowService {
   readonly keys: ApiKeyManager;
   readonly events: EventStore<Database>;
   readonly cache: Cache;
-  readonly redis: RedisClientType | undefined;
+  /** The Redis server or cluster, when one is configured. */
+  readonly redis: RedisConnection | undefined;
   readonly health: Health;
   readonly workflows: Workflows;
   readonly routes: WorkflowRoute[];
@@ -111,12 +112,7 @@ export async function createWorkflowService(
   const { db, pool } = openDatabase(config, perf);
   const bulkhead = createBulkhead({ concurrency: config.writeConcurrency, name: 'writes' });
 
-  let redis: RedisClientType | undefined;
-  if (config.redisUrl !== undefined) {
-    redis = createClient({ url: config.redisUrl });
-    redis.on('error', (error: unknown) => logger.warn('redis connection error', { error: String(error) }));
-    await redis.connect();
-  }
+  const redis = await connectRedis(config, logger);
 
   const events = createEventStore<Database>({
     db,
@@ -126,13 +122,13 @@ export async function createWorkflowService(
   const keys = createApiKeyManager({
     store: createKyselyKeyStore({ db }),
     peppers: [{ id: 'p1', secret: config.apiKeyPepper }],
-    ...(redis === undefined ? {} : { redis, redisKeyPrefix: `${config.redisPrefix}apikeys:` }),
+    ...(redis === undefined ? {} : { redis: redis.client, redisKeyPrefix: `${config.redisPrefix}apikeys:` }),
     onError: (error) => logger.warn('api key background failure', { error: String(error) }),
   });
   const cache = createCache({
     namespace: `${config.redisPrefix}cache`,
     defaultTtl: 10 * 60_000,
-    ...(redis === undefined ? {} : { store: createRedisStore({ client: redis }), l1: true }),
+    ...(redis === undefined ? {} : { store: createRedisStore({ client: redis.client }), l1: true }),
     onError: (error) => logger.warn('cache failure absorbed', { error: String(error) }),
   });
   const workflows = new Workflows({
@@ -145,7 +141,7 @@ export async function createWorkflowService(
   const health = createHealth({
     checks: [
       postgresCheck(db, { name: 'database' }),
-      ...(redis === undefined ? [] : [redisCheck(redis)]),
+      ...(redis === undefined ? [] : [redisCheck(redis.pingable)]),
       ...(config.dependencyUrl === undefined
         ? []
         : [httpCheck({ name: 'dependency', url: config.dependencyUrl })]),
