@@ -5,6 +5,8 @@
  * keeps serving and prints curl commands. `PLAT_DEMO_EXIT=1` or `--exit` ends after the tour: exit
  * code 0 when every step did what it should, 1 otherwise.
  */
+// First, and on its own: tracing starts before the modules it instruments are loaded.
+import '@plat-example/workflow-service/tracing';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,9 +20,9 @@ import {
   createWorkflowService,
   ensureAdminKey,
   readConfig,
-  startTracing,
   type WorkflowState,
 } from '@plat-example/workflow-service';
+import { tracing } from '@plat-example/workflow-service/tracing';
 import { type Answer, client } from './client';
 import { check, say, short, step } from './narrator';
 
@@ -55,7 +57,6 @@ async function main(): Promise<number> {
       ? { PLAT_DEPENDENCY_URL: `http://127.0.0.1:${(standIn.address() as AddressInfo).port}/healthz` }
       : {}),
   });
-  const tracing = startTracing(config);
 
   // Request logs go to memory during the tour (it quotes one), and to stdout once it is over.
   const memory = createMemoryTransport();
