@@ -218,7 +218,7 @@ async function main(): Promise<number> {
   say(
     `GET /workflows → x-cache: ${listMiss.headers.get('x-cache')}, then again → ${listHit.headers.get('x-cache')}`,
   );
-  say('workflows:ada depends on user:ada and on every workflow:<id> in it');
+  say("workflows:ada depends on user:ada, and every change to one of ada's workflows invalidates it");
 
   // ── 7 ───────────────────────────────────────────────────────────────────────────────────────
   step('@plat/cache-deps', 'A change invalidates by cascade');
@@ -234,9 +234,14 @@ async function main(): Promise<number> {
   check(added.status === 201, 'the node to be added');
   const cascade = invalidations.find((i) => i.root.startsWith('nodes:'));
   check(cascade !== undefined, 'the node list to be invalidated');
-  check(cascade.result.keys.includes('workflows:ada'), 'the cascade to reach the list');
-  say(`POST /workflows/…/nodes → 201, NodeAdded appended; invalidate("${short(cascade.root, 14)}") removed:`);
-  say(`  ${cascade.result.keys.map((k) => short(k, 20)).join(' → ')} (${cascade.result.levels} levels)`);
+  const dependent = `workflow:${workflow.id}`;
+  check(cascade.result.keys.includes(dependent), 'the cascade to reach the workflow');
+  check(cascade.result.keys.includes('workflows:ada'), 'the owner list to be invalidated');
+  say(`POST /workflows/…/nodes → 201, NodeAdded appended; then invalidateMany([nodes:<id>, workflows:ada]):`);
+  say(
+    `  removed ${cascade.result.keys.map((k) => short(k, 20)).join(', ')} in ${cascade.result.levels} levels`,
+  );
+  say(`  ${short(dependent, 20)} went by cascade: it was built from nodes:<id>`);
   const relisted = await call('GET', '/workflows', { key });
   check(relisted.headers.get('x-cache') === 'miss', 'the list to be rebuilt after the cascade');
   say(`GET /workflows → x-cache: miss: rebuilt with the new node, never served stale`);

@@ -3,9 +3,12 @@
  * transaction), read through the dependency-aware cache, and invalidate by cascade after a change.
  *
  * Cache graph: `workflow:<id>` depends on `user:<owner>` and `nodes:<id>` (a key with no value of its
- * own, standing for the node list); the owner's list
- * `workflows:<owner>` depends on `user:<owner>` and on every `workflow:<id>` in it. Adding a node
- * invalidates `nodes:<id>`, which takes the workflow and the owner's list with it.
+ * own, standing for the node list); the owner's list `workflows:<owner>` depends on `user:<owner>`.
+ * A change invalidates what it touched together with the owner's list, in one call: adding a node
+ * invalidates `nodes:<id>` (which takes `workflow:<id>` with it by cascade) and `workflows:<owner>`.
+ * Naming the list directly, rather than reaching it through edges to each workflow, is what keeps a
+ * list that is being rebuilt during the change from being stored: `wrap` refuses a write when its
+ * key was invalidated while it loaded, and it cannot know edges the loader has not found yet.
  */
 import type { Cache, InvalidationResult } from '@plat/cache-deps';
 import { annotateRequest } from '@plat/core';
@@ -102,7 +105,7 @@ export class Workflows {
       ...input.nodes.map((node) => ({ type: 'NodeAdded', data: { node: nodeState(node) } })),
     ];
     await this.#events.append(streamOf(id), events, { expectedVersion: 'no_stream' });
-    await this.#invalidate(cacheKeys.list(ownerId));
+    await this.#invalidate(ownerId, cacheKeys.list(ownerId));
     return (await this.get(ownerId, id)).value;
   }
 
@@ -135,22 +138,22 @@ export class Workflows {
   /** The owner's workflows with their nodes: one query for the list, one batched for all nodes. */
   async list(ownerId: string): Promise<CachedRead<WorkflowState[]>> {
     let loaded = false;
-    const key = cacheKeys.list(ownerId);
-    const cached = await this.#cache.get<WorkflowState[]>(key);
-    if (cached !== undefined) return this.#read(cached, false);
-    loaded = true;
-    const rows = await this.#db
-      .selectFrom('workflows')
-      .selectAll()
-      .where('owner_id', '=', ownerId)
-      .orderBy('updated_at', 'desc')
-      .limit(100)
-      .execute();
-    const nodes = await this.#nodesOf.loadMany(rows.map((r) => r.id));
-    const list = rows.map((row, i) => toState(row, (nodes[i] ?? []).map(toNode)));
-    await this.#cache.set(key, list, {
-      dependsOn: [cacheKeys.user(ownerId), ...rows.map((r) => cacheKeys.workflow(r.id))],
-    });
+    const list = await this.#cache.wrap(
+      cacheKeys.list(ownerId),
+      async () => {
+        loaded = true;
+        const rows = await this.#db
+          .selectFrom('workflows')
+          .selectAll()
+          .where('owner_id', '=', ownerId)
+          .orderBy('updated_at', 'desc')
+          .limit(100)
+          .execute();
+        const nodes = await this.#nodesOf.loadMany(rows.map((r) => r.id));
+        return rows.map((row, i) => toState(row, (nodes[i] ?? []).map(toNode)));
+      },
+      { dependsOn: [cacheKeys.user(ownerId)] },
+    );
     return this.#read(list, loaded);
   }
 
@@ -163,7 +166,7 @@ export class Workflows {
     await this.#events.append(streamOf(id), [{ type: 'NodeAdded', data: { node: nodeState(node) } }], {
       expectedVersion: current.version,
     });
-    await this.#invalidate(cacheKeys.nodes(id));
+    await this.#invalidate(ownerId, cacheKeys.nodes(id));
     return (await this.get(ownerId, id)).value;
   }
 
@@ -175,7 +178,7 @@ export class Workflows {
     await this.#events.append(streamOf(id), [{ type: 'NodeRemoved', data: { nodeId } }], {
       expectedVersion: current.version,
     });
-    await this.#invalidate(cacheKeys.nodes(id));
+    await this.#invalidate(ownerId, cacheKeys.nodes(id));
     return (await this.get(ownerId, id)).value;
   }
 
@@ -187,7 +190,7 @@ export class Workflows {
     await this.#events.append(streamOf(id), [{ type: 'WorkflowPublished', data: { publishedBy: ownerId } }], {
       expectedVersion: current.version,
     });
-    await this.#invalidate(cacheKeys.workflow(id));
+    await this.#invalidate(ownerId, cacheKeys.workflow(id));
     return (await this.get(ownerId, id)).value;
   }
 
@@ -239,10 +242,12 @@ export class Workflows {
     return { version: result.version, state: result.state };
   }
 
-  async #invalidate(key: string): Promise<void> {
-    const result = await this.#cache.invalidate(key);
+  /** Invalidates `root` (and what depends on it) together with the owner's list. */
+  async #invalidate(ownerId: string, root: string): Promise<void> {
+    const list = cacheKeys.list(ownerId);
+    const result = await this.#cache.invalidateMany(root === list ? [root] : [root, list]);
     annotateRequest({ invalidated: result.keys });
-    this.#onInvalidate?.(key, result);
+    this.#onInvalidate?.(root, result);
   }
 
   #read<T>(value: T, loaded: boolean): CachedRead<T> {
