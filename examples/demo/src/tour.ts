@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { stripVTControlCharacters } from 'node:util';
 import type { InvalidationResult } from '@plat/cache-deps';
-import { type NPlusOneReport, profileUnitOfWork } from '@plat/db-perf';
+import { type NPlusOneReport, profileUnitOfWork, type SlowQueryEvent } from '@plat/db-perf';
 import { gracefulShutdown } from '@plat/health/fastify';
 import { createBufferedTransport, createMemoryTransport } from '@plat/logging';
 import { buildFastifyApp } from '@plat-example/fastify-app';
@@ -64,11 +64,13 @@ async function main(): Promise<number> {
   stdout.silent = true;
   const invalidations: Array<{ root: string; result: InvalidationResult }> = [];
   const nPlusOne: NPlusOneReport[] = [];
+  const slowQueries: SlowQueryEvent[] = [];
   const service = await createWorkflowService(config, {
     logger: { transports: [memory, stdout] },
     hooks: {
       onInvalidate: (root, result) => invalidations.push({ root, result }),
       onNPlusOne: (report) => nPlusOne.push(report),
+      onSlowQuery: (event) => slowQueries.push(event),
     },
     exitOnShutdown: !exitMode,
   });
@@ -349,9 +351,15 @@ async function main(): Promise<number> {
     bulkheads: Array<{ name: string; concurrency: number; admitted: number; rejected: number }>;
   }>('GET', '/_db/stats?orderBy=calls&limit=3', { key: adminKey });
   check(stats.status === 200, 'the admin to read /_db/stats');
+  const slowest = [...slowQueries]
+    .sort((a, b) => b.durationMs - a.durationMs)
+    .slice(0, 3)
+    .map((e) => `${e.durationMs.toFixed(1)} ms at ${e.callSite}`);
   say(
-    `slow-query log at ≥ ${config.slowQueryMs} ms; GET /_db/stats (admin) — ${stats.body.queries.totalCalls} queries so far, most called:`,
+    `slow-query log at ≥ ${config.slowQueryMs} ms (PLAT_SLOW_QUERY_MS): ${slowQueries.length === 0 ? 'no query reached it' : `${slowQueries.length}, the slowest:`}`,
   );
+  for (const line of slowest) say(`  ${line}`);
+  say(`GET /_db/stats (admin): ${stats.body.queries.totalCalls} queries so far, most called:`);
   for (const q of stats.body.queries.queries)
     say(`  ${String(q.calls).padStart(4)} × ${short(q.fingerprint, 70)} (p95 ${q.p95Ms} ms)`);
   const writes = stats.body.bulkheads[0];
