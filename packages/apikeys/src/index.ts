@@ -12,6 +12,7 @@ export {
 } from './kysely-store';
 export { createApiKeyManager } from './manager';
 export { apiKeyMiddleware, currentApiKey } from './middleware';
+export { createPostgresInvalidationSignal, type PostgresInvalidationOptions } from './postgres-invalidation';
 export { type ApiKeyRouteSet, apiKeyRoutes } from './routes';
 export type {
   ApiKeyStore,
@@ -43,6 +44,7 @@ export type {
   CreatedApiKey,
   EncryptionKey,
   EncryptionOptions,
+  InvalidationSignal,
   KeyChangeOptions,
   ListApiKeysOptions,
   Pepper,

@@ -4,44 +4,35 @@
  * instance within the pub/sub latency (milliseconds), not a cache TTL later.
  */
 import { ApiKeyError } from './errors';
-import type { ApiKeyRedis, ApiKeyRedisSubscriber } from './types';
+import type { ApiKeyRedis, ApiKeyRedisSubscriber, InvalidationSignal } from './types';
 
-/** Published when every cached key must be dropped. */
+/** Delivered to listeners when every cached key must be dropped (messages may have been missed). */
 export const ALL_KEYS = '*';
 
-export class InvalidationChannel {
+export class RedisInvalidationSignal implements InvalidationSignal {
   readonly #redis: ApiKeyRedis;
   readonly #channel: string;
-  readonly #onMessage: (keyId: string) => void;
-  readonly #report: (error: ApiKeyError) => void;
   #subscriber: ApiKeyRedisSubscriber | undefined;
 
-  constructor(
-    redis: ApiKeyRedis,
-    prefix: string,
-    onMessage: (keyId: string) => void,
-    report: (error: ApiKeyError) => void,
-  ) {
+  constructor(redis: ApiKeyRedis, prefix: string) {
     this.#redis = redis;
     this.#channel = `${prefix}invalidate`;
-    this.#onMessage = onMessage;
-    this.#report = report;
   }
 
   /** Connects a duplicate of the client and subscribes. Failures are reported, never thrown. */
-  async start(): Promise<void> {
+  async start(onKeyId: (keyId: string) => void, report: (error: ApiKeyError) => void): Promise<void> {
     try {
       const subscriber = this.#redis.duplicate();
       this.#subscriber = subscriber;
       subscriber.on('error', (cause) => {
-        this.#report(new ApiKeyError('STORE_UNAVAILABLE', 'Redis invalidation subscriber failed', { cause }));
+        report(new ApiKeyError('STORE_UNAVAILABLE', 'Redis invalidation subscriber failed', { cause }));
       });
       // After a reconnect, messages sent while we were away are lost: forget everything cached.
-      subscriber.on('ready', () => this.#onMessage(ALL_KEYS));
+      subscriber.on('ready', () => onKeyId(ALL_KEYS));
       await subscriber.connect();
-      await subscriber.subscribe(this.#channel, (message) => this.#onMessage(message));
+      await subscriber.subscribe(this.#channel, (message) => onKeyId(message));
     } catch (cause) {
-      this.#report(
+      report(
         new ApiKeyError('STORE_UNAVAILABLE', 'Could not subscribe to API key invalidations on Redis', {
           cause,
         }),
@@ -49,28 +40,8 @@ export class InvalidationChannel {
     }
   }
 
-  /** Tells every instance to drop `keyId`; waits at most `timeoutMs` so a Redis outage never blocks a revoke. */
-  async publish(keyId: string, timeoutMs = 1000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        this.#redis.publish(this.#channel, keyId),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-          timer.unref();
-        }),
-      ]);
-    } catch (cause) {
-      this.#report(
-        new ApiKeyError(
-          'STORE_UNAVAILABLE',
-          `Could not publish the invalidation of key ${keyId}; other instances drop it within the cache TTL`,
-          { cause },
-        ),
-      );
-    } finally {
-      clearTimeout(timer);
-    }
+  async publish(keyId: string): Promise<void> {
+    await this.#redis.publish(this.#channel, keyId);
   }
 
   async close(): Promise<void> {

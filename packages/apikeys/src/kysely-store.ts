@@ -6,6 +6,7 @@
 import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import { ApiKeyError } from './errors';
 import { crc32 } from './key-format';
+import { createPostgresInvalidationSignal } from './postgres-invalidation';
 import type {
   ApiKeyStore,
   AuditEntry,
@@ -15,7 +16,7 @@ import type {
   StoredKeyStatus,
   UsageDelta,
 } from './store';
-import type { AuditAction, AuditEvent, Quota, RateLimit } from './types';
+import type { AuditAction, AuditEvent, InvalidationSignal, Quota, RateLimit } from './types';
 
 /** SQL dialects the store supports. */
 export type KeyStoreDialect = 'postgres' | 'sqlite';
@@ -318,8 +319,15 @@ class KyselyKeyStore implements ApiKeyStore {
   readonly #dialect: KeyStoreDialect;
   readonly #names: Names;
   readonly #owned: boolean;
+  readonly invalidationSignal?: () => InvalidationSignal;
 
-  constructor(db: Kysely<unknown>, dialect: KeyStoreDialect, tablePrefix: string, owned: boolean) {
+  constructor(
+    db: Kysely<unknown>,
+    dialect: KeyStoreDialect,
+    tablePrefix: string,
+    owned: boolean,
+    invalidationSignal?: () => InvalidationSignal,
+  ) {
     this.#db = db as unknown as Db;
     this.#dialect = dialect;
     // The literal types are what kysely checks columns against; the strings are the real names.
@@ -329,6 +337,7 @@ class KyselyKeyStore implements ApiKeyStore {
       migrations: `${tablePrefix}api_key_migrations` as 'api_key_migrations',
     };
     this.#owned = owned;
+    if (invalidationSignal !== undefined) this.invalidationSignal = invalidationSignal;
   }
 
   migrate(): Promise<void> {
@@ -640,6 +649,8 @@ export function createSqliteKeyStore(options: SqliteKeyStoreOptions): ApiKeyStor
 
 /**
  * A PostgreSQL store with its own pool, through pg (an optional peer dependency, loaded on first use).
+ * Without Redis, managers on this store tell each other about revocations with LISTEN / NOTIFY on
+ * one more connection each.
  *
  * @example
  * ```ts
@@ -659,5 +670,10 @@ export function createPostgresKeyStore(options: PostgresKeyStoreOptions): ApiKey
       },
     }),
   });
-  return new KyselyKeyStore(db, 'postgres', checkPrefix(options.tablePrefix), true);
+  const tablePrefix = checkPrefix(options.tablePrefix);
+  // Instances sharing these tables share the channel; another table prefix is another fleet.
+  const channel = `${tablePrefix}api_keys_invalidate`;
+  return new KyselyKeyStore(db, 'postgres', tablePrefix, true, () =>
+    createPostgresInvalidationSignal({ connectionString, channel }),
+  );
 }

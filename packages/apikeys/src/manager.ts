@@ -6,7 +6,7 @@ import { currentContext } from '@plat/core';
 import { ApiKeyError } from './errors';
 import { FieldCipher } from './field-encryption';
 import * as input from './input';
-import { ALL_KEYS, InvalidationChannel } from './invalidation-channel';
+import { ALL_KEYS, RedisInvalidationSignal } from './invalidation-channel';
 import {
   formatApiKey,
   generateKeyId,
@@ -32,6 +32,7 @@ import type {
   AutoRotatedKey,
   CreateApiKeyInput,
   CreatedApiKey,
+  InvalidationSignal,
   KeyChangeOptions,
   ListApiKeysOptions,
   RotateApiKeyOptions,
@@ -42,6 +43,7 @@ import { UsageRecorder } from './usage-recorder';
 import { KeyState, ValidationCache } from './validation-cache';
 
 const DAY_MS = 24 * 3600 * 1000;
+const PUBLISH_TIMEOUT_MS = 1000;
 const MALFORMED: ApiKeyRejected = Object.freeze({ valid: false, reason: 'MALFORMED' });
 
 function positive(value: unknown, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -99,7 +101,7 @@ class Manager implements ApiKeyManager {
   readonly #usage: UsageRecorder;
   readonly #cipher: FieldCipher | undefined;
   readonly #recoverable: boolean;
-  readonly #channel: InvalidationChannel | undefined;
+  readonly #signal: InvalidationSignal | undefined;
   readonly #autoRotation: ApiKeyManagerOptions['autoRotation'];
   readonly #timers: NodeJS.Timeout[] = [];
   /** Loads in flight, by digest: concurrent misses of one key read the store once. */
@@ -179,15 +181,20 @@ class Manager implements ApiKeyManager {
         throw new ApiKeyError('INVALID_OPTIONS', 'redis must be a connected node-redis v5 client');
       }
       this.#limiter = new RedisLimiter(redis, redisPrefix, this.#report);
-      this.#channel = new InvalidationChannel(
-        redis,
-        redisPrefix,
-        (keyId) => this.#invalidate(keyId),
-        this.#report,
-      );
     } else {
       this.#limiter = new MemoryLimiter();
-      this.#channel = undefined;
+    }
+    const invalidation = options.invalidation;
+    if (invalidation === false) this.#signal = undefined;
+    else if (invalidation !== undefined) {
+      if (typeof invalidation?.start !== 'function' || typeof invalidation.publish !== 'function') {
+        throw new ApiKeyError('INVALID_OPTIONS', 'invalidation must be an InvalidationSignal or false');
+      }
+      this.#signal = invalidation;
+    } else if (options.redis !== undefined) {
+      this.#signal = new RedisInvalidationSignal(options.redis, redisPrefix);
+    } else {
+      this.#signal = store.invalidationSignal?.();
     }
     this.#autoRotation = options.autoRotation;
     if (this.#autoRotation !== undefined) {
@@ -367,10 +374,37 @@ class Manager implements ApiKeyManager {
     else this.#cache?.invalidate(keyId);
   }
 
-  /** Drops `keyId` here at once and on every other instance through Redis. */
+  /**
+   * Drops `keyId` here at once and on every other instance through the signal, waiting at most a
+   * second for it: an outage of Redis or of the listener never blocks a revoke.
+   */
   async #broadcast(keyId: string): Promise<void> {
     this.#invalidate(keyId);
-    await this.#channel?.publish(keyId);
+    const signal = this.#signal;
+    if (signal === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        signal.publish(keyId),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${PUBLISH_TIMEOUT_MS} ms`)),
+            PUBLISH_TIMEOUT_MS,
+          );
+          timer.unref();
+        }),
+      ]);
+    } catch (cause) {
+      this.#report(
+        new ApiKeyError(
+          'STORE_UNAVAILABLE',
+          `Could not publish the invalidation of key ${keyId}; other instances drop it within the cache TTL`,
+          { cause },
+        ),
+      );
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -701,14 +735,15 @@ class Manager implements ApiKeyManager {
       // A failed final write is reported and rethrown: the caller must know usage was lost.
       await this.#usage.flush();
     } finally {
-      await this.#channel?.close();
+      await this.#signal?.close();
     }
   }
 
   #ensureStarted(): Promise<void> {
     if (this.#started === undefined) {
       // Subscribe once; a failed migration is retried by the next call rather than remembered.
-      this.#subscribed ??= this.#channel?.start() ?? Promise.resolve();
+      this.#subscribed ??=
+        this.#signal?.start((keyId) => this.#invalidate(keyId), this.#report) ?? Promise.resolve();
       const migrated = this.#migrate ? this.#store.migrate() : Promise.resolve();
       const started = Promise.all([migrated, this.#subscribed]).then(() => undefined);
       this.#started = started;

@@ -2,7 +2,7 @@
  * The storage contract of the manager. `createKyselyKeyStore()` implements it over PostgreSQL and
  * SQLite; another backend only has to honour the same conditional updates.
  */
-import type { AuditAction, AuditEvent, Quota, RateLimit } from './types';
+import type { AuditAction, AuditEvent, InvalidationSignal, Quota, RateLimit } from './types';
 
 /** Lifecycle state as stored; `expired` and `disabled` are derived from times at read. */
 export type StoredKeyStatus = 'active' | 'rotated' | 'revoked';
@@ -125,4 +125,9 @@ export interface ApiKeyStore {
   auditTrail(keyId: string): Promise<AuditEvent[]>;
   /** Releases what the store opened itself (a store given a Kysely instance leaves it open). */
   close(): Promise<void>;
+  /**
+   * The store's own way of telling other instances about changes, used when the manager has no
+   * Redis; a new signal per call (each manager owns and closes its own).
+   */
+  invalidationSignal?(): InvalidationSignal;
 }

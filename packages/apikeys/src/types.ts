@@ -291,6 +291,23 @@ export interface ApiKeyRedis {
   duplicate(): ApiKeyRedisSubscriber;
 }
 
+/**
+ * How lifecycle changes (revoke, rotate, disable, enable) reach the other instances, so each drops
+ * its cached state for the key. Built in: Redis pub/sub (with `redis`) and PostgreSQL LISTEN /
+ * NOTIFY (`createPostgresInvalidationSignal()`, and `createPostgresKeyStore()`'s own).
+ */
+export interface InvalidationSignal {
+  /**
+   * Starts listening. `onKeyId('*')` means drop every cached key (the signal may have missed
+   * messages). Failures go to `report`, never thrown: validation keeps working without the signal.
+   */
+  start(onKeyId: (keyId: string) => void, report: (error: ApiKeyError) => void): Promise<void>;
+  /** Tells every instance to drop `keyId`. May reject; the manager reports it and carries on. */
+  publish(keyId: string): Promise<void>;
+  /** Stops listening and releases the connection. */
+  close(): Promise<void>;
+}
+
 /** Options of `createApiKeyManager()`. */
 export interface ApiKeyManagerOptions {
   /** Where keys and the audit trail live: `createKyselyKeyStore()`, `createSqliteKeyStore()`, ... */
@@ -319,6 +336,12 @@ export interface ApiKeyManagerOptions {
   redis?: ApiKeyRedis;
   /** Prefix of the Redis channel and keys. @default 'plat:apikeys:' */
   redisKeyPrefix?: string;
+  /**
+   * How revocations and rotations reach other instances; `false` for none (a single process).
+   * @default Redis pub/sub with `redis`, else the store's own signal (`createPostgresKeyStore()`
+   * listens with PostgreSQL LISTEN / NOTIFY), else none
+   */
+  invalidation?: InvalidationSignal | false;
   /** Batched usage tracking. @default {} */
   usage?: UsageOptions;
   /** Encrypt names and metadata at rest (and, opt-in, a recoverable secret). @default none */
@@ -368,7 +391,7 @@ export interface ApiKeyManager {
   runAutoRotation(): Promise<AutoRotatedKey[]>;
   /** Writes pending usage now. */
   flush(): Promise<void>;
-  /** Resolves once migrations ran and the Redis subscription is attempted. */
+  /** Resolves once migrations ran and the invalidation signal (Redis or PostgreSQL) is attempted. */
   ready(): Promise<void>;
   /** Stops timers, flushes usage, unsubscribes. The store and Redis client you passed stay open. */
   close(): Promise<void>;

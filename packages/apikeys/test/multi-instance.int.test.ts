@@ -15,6 +15,7 @@ import {
   type ApiKeyStore,
   type ApiKeyValidation,
   createApiKeyManager,
+  createPostgresInvalidationSignal,
   createPostgresKeyStore,
   createSqliteKeyStore,
 } from '../src';
@@ -211,3 +212,128 @@ describeWithCommand('redis-server', 'instances when Redis goes away', () => {
     await within(10_000, async () => rejectedFor('REVOKED')(await a.validate(key)));
   });
 });
+
+describeWithPostgres('two instances sharing PostgreSQL, without Redis', (pg) => {
+  const managers: ApiKeyManager[] = [];
+  const stores: ApiKeyStore[] = [];
+  let log: ReturnType<typeof errorLog>;
+
+  /** A manager on its own pool, as a separate process would have, with a one-hour cache. */
+  const instance = async (options: Partial<ApiKeyManagerOptions> = {}) => {
+    const store = createPostgresKeyStore({ connectionString: pg.url, maxConnections: 2 });
+    stores.push(store);
+    const manager = createApiKeyManager({
+      store,
+      peppers: [PEPPER],
+      // Far beyond the test: only the signal can make an instance notice a change.
+      cache: { ttlSeconds: 3600 },
+      onError: log.onError,
+      ...options,
+    });
+    await manager.ready();
+    managers.push(manager);
+    return manager;
+  };
+
+  beforeEach(() => {
+    log = errorLog();
+  });
+  afterEach(async () => {
+    await Promise.all(managers.splice(0).map((m) => m.close()));
+    await Promise.all(stores.splice(0).map((s) => s.close()));
+  });
+
+  it('stops a revoked key on the other instance within a second through LISTEN / NOTIFY', async () => {
+    const a = await instance();
+    const b = await instance();
+    const { key, keyId } = await a.create({ ownerId: 'pg1', name: 'k' });
+    expect((await b.validate(key)).valid).toBe(true);
+    expect(b.check(key)).toMatchObject({ valid: true }); // served from B's cache from now on
+    await a.revoke(keyId, 'compromised');
+    const elapsed = await within(1000, async () => rejectedFor('REVOKED')(await b.validate(key)));
+    expect(elapsed).toBeLessThan(1000);
+    expect(log.lines).toEqual([]);
+  });
+
+  it('without a signal, the other instance keeps its cached answer (what the signal is for)', async () => {
+    const a = await instance({ invalidation: false });
+    const b = await instance({ invalidation: false });
+    const { key, keyId } = await a.create({ ownerId: 'pg2', name: 'k' });
+    expect((await b.validate(key)).valid).toBe(true);
+    await a.revoke(keyId);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await b.validate(key)).valid).toBe(true);
+    expect((await a.validate(key)).valid).toBe(false);
+  });
+
+  it('reconnects a lost listener and drops its cache, since it may have missed a revocation', async () => {
+    const channel = `plat_test_${process.pid}_${Date.now()}`;
+    const signal = () =>
+      createPostgresInvalidationSignal({ connectionString: pg.url, channel, reconnectDelayMs: 300 });
+    const a = await instance({ invalidation: signal() });
+    const b = await instance({ invalidation: signal() });
+    const { key, keyId } = await a.create({ ownerId: 'pg3', name: 'k' });
+    expect((await b.validate(key)).valid).toBe(true);
+
+    // Both listeners lose their connections; the revoke is sent while nobody listens.
+    const terminated = await terminateListeners(pg.url, channel);
+    expect(terminated).toBe(2);
+    await a.revoke(keyId);
+
+    // B never hears that notification, but clears its cache once it listens again.
+    await within(3000, async () => rejectedFor('REVOKED')(await b.validate(key)));
+    expect(log.lines.some((line) => line.includes('STORE_UNAVAILABLE'))).toBe(true);
+
+    // And the new connections carry the next change as before.
+    const second = await a.create({ ownerId: 'pg3', name: 'k2' });
+    expect((await b.validate(second.key)).valid).toBe(true);
+    await a.disable(second.keyId);
+    await within(1000, async () => rejectedFor('DISABLED')(await b.validate(second.key)));
+  });
+
+  it('keeps validating when the listener cannot connect, and says so', async () => {
+    const unreachable = createPostgresInvalidationSignal({
+      connectionString: 'postgres://postgres@127.0.0.1:1/test',
+      reconnectDelayMs: 60_000,
+    });
+    const a = await instance({ invalidation: unreachable });
+    const { key, keyId } = await a.create({ ownerId: 'pg4', name: 'k' });
+    expect((await a.validate(key)).valid).toBe(true);
+    await a.revoke(keyId); // the publish fails too: reported, the revoke itself stands
+    expect((await a.validate(key)).valid).toBe(false);
+    expect(log.lines.filter((line) => line.includes('STORE_UNAVAILABLE')).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses bad signal options with a typed error', () => {
+    expect(() => createPostgresInvalidationSignal({ connectionString: '' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    );
+    expect(() =>
+      createPostgresInvalidationSignal({ connectionString: pg.url, channel: 'x'.repeat(64) }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+    expect(() =>
+      createApiKeyManager({
+        store: createSqliteKeyStore({ filename: ':memory:' }),
+        peppers: [PEPPER],
+        invalidation: {} as never,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+  });
+});
+
+/** Ends the backends that LISTEN on `channel` (as a failover or an idle-connection killer would). */
+async function terminateListeners(url: string, channel: string): Promise<number> {
+  const { default: pgLib } = await import('pg');
+  const client = new pgLib.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const result = await client.query(
+      `select pg_terminate_backend(pid) from pg_stat_activity
+        where application_name = 'plat-apikeys-invalidation' and query = $1`,
+      [`LISTEN "${channel}"`],
+    );
+    return result.rowCount ?? 0;
+  } finally {
+    await client.end();
+  }
+}
