@@ -23,16 +23,23 @@ const trigger = { id: 'start', type: 'trigger', config: { kind: 'manual' } };
 const doubler = { id: 'double', type: 'code', config: { code: 'return { n: input.n * 2 };' } };
 
 /** Where the service keeps its data in one run of the suite. */
-export type Backend = 'services' | 'embedded';
+export type Backend = 'services' | 'postgres' | 'embedded';
 
 /**
  * Registers the suite for one example app: on PostgreSQL and Redis (`services`, skipped with a note
- * when PLAT_TEST_PG_URL / PLAT_TEST_REDIS_URL are unset), or on the embedded defaults the demo uses
+ * when PLAT_TEST_PG_URL / PLAT_TEST_REDIS_URL are unset), on PostgreSQL alone (`postgres`: the
+ * in-process cache, key revocations over LISTEN / NOTIFY), or on the embedded defaults the demo uses
  * (SQLite and the in-process cache), which need nothing installed.
  */
 export function describeExample(name: ExampleName, backend: Backend = 'services'): void {
   if (backend === 'embedded') {
     describe(`workflow service on ${name} (SQLite, in-process cache)`, () => suite(name, () => ({})));
+    return;
+  }
+  if (backend === 'postgres') {
+    describeWithPostgres(`workflow service on ${name} (PostgreSQL, in-process cache)`, (pg) =>
+      suite(name, () => ({ PLAT_PG_URL: pg.url })),
+    );
     return;
   }
   describeWithPostgres(`workflow service on ${name} (PostgreSQL)`, (pg) => {
@@ -136,7 +143,7 @@ function suite(name: ExampleName, backendEnv: () => Record<string, string>): voi
     const notAdmin = await call<{ code: string }>('GET', '/api-keys?ownerId=user_1', userKey);
     expect(notAdmin.status).toBe(403);
     expect(notAdmin.body.code).toBe('INSUFFICIENT_SCOPE');
-    const readOnly = await call<{ key: string }>('POST', '/api-keys', adminKey, {
+    const readOnly = await call<{ key: string; keyId: string }>('POST', '/api-keys', adminKey, {
       ownerId: 'user_1',
       name: 'read only',
       scopes: ['workflows:read'],
@@ -146,6 +153,13 @@ function suite(name: ExampleName, backendEnv: () => Record<string, string>): voi
       nodes: [trigger],
     });
     expect(denied.status).toBe(403);
+
+    const keyId = readOnly.body.keyId;
+    expect((await call('GET', '/workflows', readOnly.body.key)).status).toBe(200);
+    expect((await call('DELETE', `/api-keys/${keyId}?reason=leaked`, adminKey)).status).toBe(200);
+    const revoked = await call<{ code: string }>('GET', '/workflows', readOnly.body.key);
+    expect(revoked.status).toBe(401);
+    expect(revoked.body.code).toBe('REVOKED');
   });
 
   it('rejects attacks in workflow bodies with the reason, and stores nothing', async () => {

@@ -7,6 +7,7 @@ import {
   apiKeyMiddleware,
   createApiKeyManager,
   createKyselyKeyStore,
+  createPostgresInvalidationSignal,
 } from '@plat/apikeys';
 import { type Cache, createCache, createRedisStore, type InvalidationResult } from '@plat/cache-deps';
 import type { HttpExchange, PlatMiddleware } from '@plat/core';
@@ -122,7 +123,12 @@ export async function createWorkflowService(
   const keys = createApiKeyManager({
     store: createKyselyKeyStore({ db }),
     peppers: [{ id: 'p1', secret: config.apiKeyPepper }],
-    ...(redis === undefined ? {} : { redis: redis.client, redisKeyPrefix: `${config.redisPrefix}apikeys:` }),
+    // Revocations reach every instance through Redis, or else through PostgreSQL LISTEN / NOTIFY.
+    ...(redis !== undefined
+      ? { redis: redis.client, redisKeyPrefix: `${config.redisPrefix}apikeys:` }
+      : config.postgresUrl !== undefined
+        ? { invalidation: createPostgresInvalidationSignal({ connectionString: config.postgresUrl }) }
+        : {}),
     onError: (error) => logger.warn('api key background failure', { error: String(error) }),
   });
   const cache = createCache({
