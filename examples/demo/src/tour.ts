@@ -17,6 +17,7 @@ import { gracefulShutdown } from '@plat/health/fastify';
 import { createBufferedTransport, createMemoryTransport } from '@plat/logging';
 import { buildFastifyApp } from '@plat-example/fastify-app';
 import {
+  cacheKeys,
   createWorkflowService,
   ensureAdminKey,
   readConfig,
@@ -213,7 +214,7 @@ async function main(): Promise<number> {
   const one = await call('GET', `/workflows/${workflow.id}`, { key });
   check(one.headers.get('x-cache') === 'hit', 'the workflow to be served from the cache');
   say(`GET /workflows/${short(workflow.id, 8)} → x-cache: hit (cached when it was created)`);
-  say('workflow:<id> depends on user:ada and nodes:<id>');
+  say('workflow:ada:<id> depends on user:ada and nodes:<id>');
   const listMiss = await call('GET', '/workflows', { key });
   const listHit = await call('GET', '/workflows', { key });
   check(listHit.headers.get('x-cache') === 'hit', 'the second list read to hit');
@@ -236,7 +237,7 @@ async function main(): Promise<number> {
   check(added.status === 201, 'the node to be added');
   const cascade = invalidations.find((i) => i.root.startsWith('nodes:'));
   check(cascade !== undefined, 'the node list to be invalidated');
-  const dependent = `workflow:${workflow.id}`;
+  const dependent = cacheKeys.workflow('ada', workflow.id);
   check(cascade.result.keys.includes(dependent), 'the cascade to reach the workflow');
   check(cascade.result.keys.includes('workflows:ada'), 'the owner list to be invalidated');
   say(`POST /workflows/…/nodes → 201, NodeAdded appended; then invalidateMany([nodes:<id>, workflows:ada]):`);

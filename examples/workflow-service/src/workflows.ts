@@ -2,10 +2,11 @@
  * What the routes do, framework-neutral: append events (the read model follows inside the same
  * transaction), read through the dependency-aware cache, and invalidate by cascade after a change.
  *
- * Cache graph: `workflow:<id>` depends on `user:<owner>` and `nodes:<id>` (a key with no value of its
- * own, standing for the node list); the owner's list `workflows:<owner>` depends on `user:<owner>`.
- * A change invalidates what it touched together with the owner's list, in one call: adding a node
- * invalidates `nodes:<id>` (which takes `workflow:<id>` with it by cascade) and `workflows:<owner>`.
+ * Cache graph: `workflow:<owner>:<id>` depends on `user:<owner>` and `nodes:<id>` (a key with no
+ * value of its own, standing for the node list); the owner's list `workflows:<owner>` depends on
+ * `user:<owner>`. A change invalidates what it touched together with the owner's list, in one call:
+ * adding a node invalidates `nodes:<id>` (which takes the workflow with it by cascade) and
+ * `workflows:<owner>`.
  * Naming the list directly, rather than reaching it through edges to each workflow, is what keeps a
  * list that is being rebuilt during the change from being stored: `wrap` refuses a write when its
  * key was invalidated while it loaded, and it cannot know edges the loader has not found yet.
@@ -33,12 +34,22 @@ import {
   type WorkflowState,
 } from './workflow';
 
+/** The cache keys. Workflow ids are UUIDs; owner ids may contain `:`, so they are never parsed last. */
 export const cacheKeys = {
   user: (ownerId: string) => `user:${ownerId}`,
-  workflow: (id: string) => `workflow:${id}`,
+  workflow: (ownerId: string, id: string) => `workflow:${ownerId}:${id}`,
   nodes: (id: string) => `nodes:${id}`,
   list: (ownerId: string) => `workflows:${ownerId}`,
 };
+
+/**
+ * What a cached key holds: how to build it and what it is built from. The routes read through it,
+ * and anything that refills the cache ahead of a request (a warmer) can reload a key through it.
+ */
+export interface CacheEntryDefinition {
+  load(): Promise<unknown>;
+  dependsOn: string[];
+}
 
 /** A cached read and whether the cache answered it. */
 export interface CachedRead<T> {
@@ -111,50 +122,32 @@ export class Workflows {
 
   /** One workflow with its nodes, from the cache when it can. */
   async get(ownerId: string, id: string): Promise<CachedRead<WorkflowState>> {
-    let loaded = false;
-    const workflow = await this.#cache.wrap(
-      cacheKeys.workflow(id),
-      async () => {
-        loaded = true;
-        const row = await this.#db
-          .selectFrom('workflows')
-          .selectAll()
-          .where('id', '=', id)
-          .executeTakeFirst();
-        if (row === undefined) return null;
-        // Read directly, not through a nested cache entry: a dependency written while this value
-        // loads would make the cache refuse to store it (it cannot tell that write from a change).
-        return toState(row, (await this.#nodesOf.load(id)).map(toNode));
-      },
-      { dependsOn: [cacheKeys.user(ownerId), cacheKeys.nodes(id)] },
-    );
+    const workflow = await this.#readThrough<WorkflowState | null>(cacheKeys.workflow(ownerId, id));
     // Another owner's workflow is "not found", never "forbidden": ids do not leak.
-    if (workflow === null || workflow.ownerId !== ownerId) {
-      throw new WorkflowError('WORKFLOW_NOT_FOUND', `No workflow ${id}`);
-    }
-    return this.#read(workflow, loaded);
+    if (workflow.value === null) throw new WorkflowError('WORKFLOW_NOT_FOUND', `No workflow ${id}`);
+    return { value: workflow.value, cache: workflow.cache };
   }
 
   /** The owner's workflows with their nodes: one query for the list, one batched for all nodes. */
   async list(ownerId: string): Promise<CachedRead<WorkflowState[]>> {
-    let loaded = false;
-    const list = await this.#cache.wrap(
-      cacheKeys.list(ownerId),
-      async () => {
-        loaded = true;
-        const rows = await this.#db
-          .selectFrom('workflows')
-          .selectAll()
-          .where('owner_id', '=', ownerId)
-          .orderBy('updated_at', 'desc')
-          .limit(100)
-          .execute();
-        const nodes = await this.#nodesOf.loadMany(rows.map((r) => r.id));
-        return rows.map((row, i) => toState(row, (nodes[i] ?? []).map(toNode)));
-      },
-      { dependsOn: [cacheKeys.user(ownerId)] },
-    );
-    return this.#read(list, loaded);
+    return this.#readThrough<WorkflowState[]>(cacheKeys.list(ownerId));
+  }
+
+  /** How a workflow key or a list key is built, or undefined for a key this service does not own. */
+  entryFor(key: string): CacheEntryDefinition | undefined {
+    const workflow = /^workflow:(.+):([0-9a-f-]{36})$/.exec(key);
+    if (workflow !== null) {
+      const [, ownerId = '', id = ''] = workflow;
+      return {
+        load: () => this.#loadWorkflow(ownerId, id),
+        dependsOn: [cacheKeys.user(ownerId), cacheKeys.nodes(id)],
+      };
+    }
+    if (key.startsWith('workflows:')) {
+      const ownerId = key.slice('workflows:'.length);
+      return { load: () => this.#loadList(ownerId), dependsOn: [cacheKeys.user(ownerId)] };
+    }
+    return undefined;
   }
 
   async addNode(ownerId: string, id: string, node: SecureWorkflowNode): Promise<WorkflowState> {
@@ -190,7 +183,7 @@ export class Workflows {
     await this.#events.append(streamOf(id), [{ type: 'WorkflowPublished', data: { publishedBy: ownerId } }], {
       expectedVersion: current.version,
     });
-    await this.#invalidate(ownerId, cacheKeys.workflow(id));
+    await this.#invalidate(ownerId, cacheKeys.workflow(ownerId, id));
     return (await this.get(ownerId, id)).value;
   }
 
@@ -250,10 +243,46 @@ export class Workflows {
     this.#onInvalidate?.(root, result);
   }
 
-  #read<T>(value: T, loaded: boolean): CachedRead<T> {
+  /** Reads a key through the cache with its definition; `wrap` stores it only if nothing changed meanwhile. */
+  async #readThrough<T>(key: string): Promise<CachedRead<T>> {
+    const entry = this.entryFor(key)!;
+    let loaded = false;
+    const value = await this.#cache.wrap(
+      key,
+      () => {
+        loaded = true;
+        return entry.load() as Promise<T>;
+      },
+      { dependsOn: entry.dependsOn },
+    );
     const cache = loaded ? 'miss' : 'hit';
     annotateRequest({ cache });
     return { value, cache };
+  }
+
+  async #loadWorkflow(ownerId: string, id: string): Promise<WorkflowState | null> {
+    const row = await this.#db
+      .selectFrom('workflows')
+      .selectAll()
+      .where('id', '=', id)
+      .where('owner_id', '=', ownerId)
+      .executeTakeFirst();
+    if (row === undefined) return null;
+    // Read directly, not through a nested cache entry: a dependency written while this value
+    // loads would make the cache refuse to store it (it cannot tell that write from a change).
+    return toState(row, (await this.#nodesOf.load(id)).map(toNode));
+  }
+
+  async #loadList(ownerId: string): Promise<WorkflowState[]> {
+    const rows = await this.#db
+      .selectFrom('workflows')
+      .selectAll()
+      .where('owner_id', '=', ownerId)
+      .orderBy('updated_at', 'desc')
+      .limit(100)
+      .execute();
+    const nodes = await this.#nodesOf.loadMany(rows.map((r) => r.id));
+    return rows.map((row, i) => toState(row, (nodes[i] ?? []).map(toNode)));
   }
 }
 
