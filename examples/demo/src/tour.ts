@@ -389,7 +389,10 @@ async function main(): Promise<number> {
   if (exitMode) {
     const shutdown = await service.health.shutdown('tour finished');
     const failed = shutdown.failedHooks.map((h) => `${h.name}: ${h.error}`).join('; ');
-    check(shutdown.clean, `a clean shutdown (${failed || `${shutdown.abandonedRequests} requests abandoned`})`);
+    check(
+      shutdown.clean,
+      `a clean shutdown (${failed || `${shutdown.abandonedRequests} requests abandoned`})`,
+    );
     say(`shut down cleanly in ${Math.round(shutdown.durationMs)} ms`);
     console.log('\nThe tour is complete: every step did what it should.');
     return 0;
