@@ -2,7 +2,7 @@
  * Appending: validation, the one-statement PostgreSQL append, the SQLite append, and the diagnosis
  * that turns a refused append into an idempotent success or a precise error.
  */
-import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { CompiledQuery, type Kysely, type RawBuilder, sql } from 'kysely';
 import { EventStoreError } from './errors';
 import type { TableNames } from './tables';
 import type { AppendResult, EventInput, EventMetadata, EventStoreDialect, ExpectedVersion } from './types';
@@ -62,9 +62,30 @@ export function checkExpectedVersion(expected: unknown): ExpectedVersion {
   );
 }
 
+function invalidEvent(index: number, why: string, cause?: unknown): never {
+  throw new EventStoreError('INVALID_EVENT', `Event ${index}: ${why}`, {
+    details: { index },
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/** JSON text of a value, or an `INVALID_EVENT` error naming the event when it has none. */
+function toJson(value: unknown, index: number, what: string): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (cause) {
+    invalidEvent(index, `${what} is not JSON-serialisable`, cause);
+  }
+  if (json === undefined) invalidEvent(index, `${what} is not JSON-serialisable`);
+  return json;
+}
+
 /**
  * Validates and serialises events. System types (`$...`) are only written by the store itself.
- * Bad input is an `INVALID_EVENT` error naming the event's index; nothing is written.
+ * Bad input is an `INVALID_EVENT` error naming the event's index; nothing is written. Events
+ * without metadata of their own share the append's metadata object and its JSON text (serialised
+ * once per append, not once per event).
  */
 export function prepareEvents(
   events: readonly EventInput[],
@@ -79,50 +100,48 @@ export function prepareEvents(
       details: { count: events.length },
     });
   }
-  const seen = new Set<string>();
-  return events.map((event, index) => {
-    const fail = (why: string): never => {
-      throw new EventStoreError('INVALID_EVENT', `Event ${index}: ${why}`, { details: { index } });
-    };
-    if (typeof event !== 'object' || event === null) return fail('not an object');
+  // Only a batch needs the duplicate check; one event cannot repeat its own id.
+  const seen = events.length > 1 ? new Set<string>() : undefined;
+  let sharedJson: string | undefined;
+  const sharedActor = typeof metadata.actor === 'string' ? metadata.actor : null;
+  const prepared = new Array<PreparedEvent>(events.length);
+  for (let index = 0; index < events.length; index++) {
+    const event = events[index];
+    if (typeof event !== 'object' || event === null) invalidEvent(index, 'not an object');
     const { type, data, id, schemaVersion = 1 } = event;
     if (typeof type !== 'string' || type.length === 0 || type.length > MAX_TYPE_LENGTH)
-      fail(`type must be a non-empty string of at most ${MAX_TYPE_LENGTH} characters`);
-    if (type.startsWith('$') && !allowSystemTypes) fail('types starting with "$" are reserved for the store');
+      invalidEvent(index, `type must be a non-empty string of at most ${MAX_TYPE_LENGTH} characters`);
+    if (type.charCodeAt(0) === 36 /* $ */ && !allowSystemTypes)
+      invalidEvent(index, 'types starting with "$" are reserved for the store');
     if (!Number.isSafeInteger(schemaVersion) || schemaVersion < 1)
-      fail('schemaVersion must be an integer ≥ 1');
+      invalidEvent(index, 'schemaVersion must be an integer ≥ 1');
     let eventId: string;
     if (id === undefined) eventId = uuidv7();
     else if (typeof id === 'string' && UUID.test(id)) eventId = id.toLowerCase();
-    else eventId = fail('id must be a UUID');
-    if (seen.has(eventId)) fail(`id ${eventId} appears twice in one append`);
-    seen.add(eventId);
-    if (data === undefined) fail('data is required (use null for no data)');
-    let dataJson: string;
-    try {
-      dataJson = JSON.stringify(data);
-    } catch (cause) {
-      throw new EventStoreError('INVALID_EVENT', `Event ${index}: data is not JSON-serialisable`, {
-        details: { index },
-        cause,
-      });
+    else eventId = invalidEvent(index, 'id must be a UUID');
+    if (seen !== undefined) {
+      if (seen.has(eventId)) invalidEvent(index, `id ${eventId} appears twice in one append`);
+      seen.add(eventId);
     }
-    if (dataJson === undefined) fail('data is not JSON-serialisable');
+    if (data === undefined) invalidEvent(index, 'data is required (use null for no data)');
+    const dataJson = toJson(data, index, 'data');
     const own = event.metadata;
-    if (own !== undefined && (typeof own !== 'object' || own === null || Array.isArray(own)))
-      fail('metadata must be an object');
-    const merged: EventMetadata = own === undefined ? metadata : { ...metadata, ...own };
+    let merged: EventMetadata;
     let metadataJson: string;
-    try {
-      metadataJson = JSON.stringify(merged);
-    } catch (cause) {
-      throw new EventStoreError('INVALID_EVENT', `Event ${index}: metadata is not JSON-serialisable`, {
-        details: { index },
-        cause,
-      });
+    let actor: string | null;
+    if (own === undefined) {
+      merged = metadata;
+      sharedJson ??= toJson(metadata, index, 'metadata');
+      metadataJson = sharedJson;
+      actor = sharedActor;
+    } else {
+      if (typeof own !== 'object' || own === null || Array.isArray(own))
+        invalidEvent(index, 'metadata must be an object');
+      merged = { ...metadata, ...own };
+      metadataJson = toJson(merged, index, 'metadata');
+      actor = typeof merged.actor === 'string' ? merged.actor : null;
     }
-    const actor = typeof merged.actor === 'string' ? merged.actor : null;
-    return {
+    prepared[index] = {
       id: eventId,
       type,
       schemaVersion,
@@ -132,7 +151,8 @@ export function prepareEvents(
       metadataJson,
       actor,
     };
-  });
+  }
+  return prepared;
 }
 
 /** Which writes the expected version allows: bump an existing stream, create a new one, or both. */
@@ -144,11 +164,49 @@ function rules(expected: ExpectedVersion): { update: boolean; insert: boolean; e
 }
 
 /**
- * PostgreSQL: one call of the `<prefix>append` function the migration creates (see
- * migrations.ts for how it keeps streams in log order). A function rather than an ad-hoc statement
- * because PL/pgSQL caches the plans of its statements: the append is parsed and planned once per
- * connection instead of on every call. Outside a transaction it is one round trip and one implicit
- * transaction. No row back means the expected version (or the stream's state) refused it.
+ * Above this many characters of JSON an append goes through the text-array function instead of
+ * the jsonb one: a jsonb value is limited to 256 MB, a text array is not (below the 1 GB message).
+ */
+export const MAX_JSON_APPEND_CHARS = 16 * 1024 * 1024;
+
+/**
+ * The events as the jsonb array `<prefix>append_json` takes: `[id, type, schemaVersion, data,
+ * metadata, actor]` per event, concatenated from the JSON `prepareEvents` already produced.
+ */
+export function encodeEvents(events: readonly PreparedEvent[]): string {
+  let json = '[';
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    json += `${i === 0 ? '' : ','}["${e.id}",${JSON.stringify(e.type)},${e.schemaVersion},${e.dataJson},${e.metadataJson},${e.actor === null ? 'null' : JSON.stringify(e.actor)}]`;
+  }
+  return `${json}]`;
+}
+
+/** The append statements of one store, compiled once (they depend only on the table prefix). */
+const appendStatements = new WeakMap<TableNames, { json: string; rows: string }>();
+
+function statementsFor(t: TableNames): { json: string; rows: string } {
+  let statements = appendStatements.get(t);
+  if (statements === undefined) {
+    const fn = (name: string) => `"${t.prefix}${name}"`;
+    statements = {
+      json: `select ${fn('append_json')}($1, $2, $3, $4::bigint, $5::jsonb) as head`,
+      rows: `select version, position, tx::text as tx, recorded_at from ${fn('append')}($1, $2, $3, $4::bigint, $5::uuid[], $6::text[], $7::int[], $8::text[], $9::text[], $10::text[], $11)`,
+    };
+    appendStatements.set(t, statements);
+  }
+  return statements;
+}
+
+/**
+ * PostgreSQL: one call of an append function the migrations create (see migrations.ts for how it
+ * keeps streams in log order). Functions rather than ad-hoc statements because PL/pgSQL caches the
+ * plans of its statements: the append is parsed and planned once per connection instead of on
+ * every call. Outside a transaction it is one round trip and one implicit transaction. The common
+ * case calls `<prefix>append_json` (one jsonb argument, two numbers back); inline projections,
+ * which need every written row, and appends too large for one jsonb value call `<prefix>append`.
+ * The statement text is compiled once per store and handed to Kysely as a `CompiledQuery`.
+ * Undefined means the expected version (or the stream's state) refused it.
  */
 export async function appendPostgres(
   db: Kysely<unknown>,
@@ -157,19 +215,38 @@ export async function appendPostgres(
   events: readonly PreparedEvent[],
   expected: ExpectedVersion,
   returnRows: boolean,
+  jsonFunction = true,
 ): Promise<AppendAttempt | undefined> {
   const rule = rules(expected);
-  const { rows } = await sql<{
+  const statements = statementsFor(t);
+  const json = returnRows || !jsonFunction ? undefined : encodeEvents(events);
+  if (json !== undefined && json.length <= MAX_JSON_APPEND_CHARS) {
+    const { rows } = await db.executeQuery<{ head: string[] | null }>(
+      CompiledQuery.raw(statements.json, [streamId, rule.update, rule.insert, rule.exact, json]),
+    );
+    const head = rows[0]?.head;
+    if (head == null) return undefined;
+    return { version: Number(head[0]), position: Number(head[1]), rows: undefined };
+  }
+  const { rows } = await db.executeQuery<{
     version: string | null;
     position: string | null;
     tx: string | null;
     recorded_at: Date | null;
-  }>`select version, position, tx::text as tx, recorded_at from ${sql.id(`${t.prefix}append`)}(
-      ${streamId}, ${rule.update}, ${rule.insert}, ${rule.exact}::bigint,
-      ${events.map((e) => e.id)}::uuid[], ${events.map((e) => e.type)}::text[],
-      ${events.map((e) => e.schemaVersion)}::int[], ${events.map((e) => e.dataJson)}::text[],
-      ${events.map((e) => e.metadataJson)}::text[], ${events.map((e) => e.actor)}::text[], ${returnRows})`.execute(
-    db,
+  }>(
+    CompiledQuery.raw(statements.rows, [
+      streamId,
+      rule.update,
+      rule.insert,
+      rule.exact,
+      events.map((e) => e.id),
+      events.map((e) => e.type),
+      events.map((e) => e.schemaVersion),
+      events.map((e) => e.dataJson),
+      events.map((e) => e.metadataJson),
+      events.map((e) => e.actor),
+      returnRows,
+    ]),
   );
   const last = rows[rows.length - 1];
   if (last?.version == null || last.position == null) return undefined;
@@ -181,6 +258,19 @@ export async function appendPostgres(
       }))
     : undefined;
   return { version: Number(last.version), position: Number(last.position), rows: written };
+}
+
+/**
+ * Whether `<prefix>append_json` (migration 0002) exists. A service upgraded before its database was
+ * migrated, as in a rolling deploy where another instance migrates, keeps appending through
+ * `<prefix>append` (0001) instead of failing.
+ */
+export async function hasJsonAppend(db: Kysely<unknown>, t: TableNames): Promise<boolean> {
+  const signature = `"${t.prefix}append_json"(text, boolean, boolean, bigint, jsonb)`;
+  const { rows } = await db.executeQuery<{ found: boolean }>(
+    CompiledQuery.raw('select to_regprocedure($1) is not null as found', [signature]),
+  );
+  return rows[0]?.found === true;
 }
 
 const SQLITE_CHUNK = 500;

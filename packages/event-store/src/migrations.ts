@@ -79,11 +79,25 @@ function postgresMigrations(t: TableNames): Record<string, Migration> {
         }
       },
     },
+    '0002_append_json': {
+      async up(db) {
+        await sql.raw(appendJsonFunction(t, await positionSequence(db, t))).execute(db);
+      },
+      async down(db) {
+        await sql`drop function if exists ${id(`${t.prefix}append_json`)}`.execute(db);
+      },
+    },
   };
 }
 
+/** The stream's transaction-scoped advisory lock, as an SQL call. */
+function advisoryLock(t: TableNames, kind: 'lock' | 'try_lock' = 'lock'): string {
+  return `pg_${kind === 'lock' ? 'advisory_xact_lock' : 'try_advisory_xact_lock'}(${lockClass(t)}, hashtext(p_stream))`;
+}
+
 /**
- * The PostgreSQL append, as a function so its plans are cached per connection:
+ * The PL/pgSQL steps both append functions start with; they leave the stream's new version in
+ * `v_version`, or null when the append is refused:
  *
  * 1. A transaction-scoped advisory lock on the stream comes first. It does not assign a
  *    transaction id, so the id (assigned by the first write below) is newer than that of every
@@ -93,8 +107,30 @@ function postgresMigrations(t: TableNames): Record<string, Migration> {
  *    INSERT creates a missing one (ON CONFLICT DO NOTHING). A transaction that already had an id
  *    (it wrote before, inside `store.transaction()`) is refused when a newer transaction appended
  *    to the stream meanwhile (`last_transaction_id`), for the same ordering reason.
- * 3. Refused: no rows. Otherwise the events get consecutive versions; the result is the last
- *    event's version and position, or every event's position when asked (inline projections).
+ */
+function claimVersions(t: TableNames, lock = `perform ${advisoryLock(t)};`): string {
+  const q = (name: string) => `"${name}"`;
+  return `
+      ${lock}
+      if p_update then
+        update ${q(t.streams)} s
+          set version = s.version + v_count, updated_at = now(), last_transaction_id = pg_current_xact_id()
+          where s.stream_id = p_stream and s.deleted_at is null and s.archived_at is null
+            and (p_exact is null or s.version = p_exact)
+            and s.last_transaction_id <= coalesce(pg_current_xact_id_if_assigned(), '18446744073709551615'::xid8)
+          returning s.version into v_version;
+      end if;
+      if v_version is null and p_insert then
+        insert into ${q(t.streams)} (stream_id, version) values (p_stream, v_count)
+          on conflict (stream_id) do nothing
+          returning ${q(t.streams)}.version into v_version;
+      end if;`;
+}
+
+/**
+ * The PostgreSQL append that returns every written row (inline projections need them), as a
+ * function so its plans are cached per connection. After `claimVersions`, the events get
+ * consecutive versions; refused: no rows.
  */
 function appendFunction(t: TableNames): string {
   const q = (name: string) => `"${name}"`;
@@ -109,21 +145,7 @@ function appendFunction(t: TableNames): string {
     declare
       v_count int := cardinality(p_ids);
       v_version bigint;
-    begin
-      perform pg_advisory_xact_lock(${lockClass(t)}, hashtext(p_stream));
-      if p_update then
-        update ${q(t.streams)} s
-          set version = s.version + v_count, updated_at = now(), last_transaction_id = pg_current_xact_id()
-          where s.stream_id = p_stream and s.deleted_at is null and s.archived_at is null
-            and (p_exact is null or s.version = p_exact)
-            and s.last_transaction_id <= coalesce(pg_current_xact_id_if_assigned(), '18446744073709551615'::xid8)
-          returning s.version into v_version;
-      end if;
-      if v_version is null and p_insert then
-        insert into ${q(t.streams)} (stream_id, version) values (p_stream, v_count)
-          on conflict (stream_id) do nothing
-          returning ${q(t.streams)}.version into v_version;
-      end if;
+    begin${claimVersions(t)}
       if v_version is null then
         return;
       end if;
@@ -149,6 +171,59 @@ function appendFunction(t: TableNames): string {
       end if;
     end
     $fn$`;
+}
+
+/**
+ * The PostgreSQL append of the common case (no inline projections), cheaper on both ends than
+ * `appendFunction`: the events arrive as one jsonb array of `[id, type, schemaVersion, data,
+ * metadata, actor]` tuples (the client concatenates JSON it has already serialised instead of
+ * escaping six text arrays; the server parses one document instead of six arrays and a jsonb value
+ * per event), and the answer is a scalar `bigint[]` of the new version and the last position (no
+ * set-returning function, no tuplestore, no RETURNING). Null when refused. The last position is
+ * the identity sequence's `currval`: this session drew the positions of its rows in `ord` order,
+ * so the last one it drew is the last event's. `sequence` names that sequence (see
+ * `positionSequence`).
+ */
+function appendJsonFunction(t: TableNames, sequence: string): string {
+  const q = (name: string) => `"${name}"`;
+  // Uncontended, the lock is taken by a simple expression, which PL/pgSQL evaluates without
+  // starting the executor that a PERFORM statement needs; contended, it waits as before.
+  const lock = `if not ${advisoryLock(t, 'try_lock')} then perform ${advisoryLock(t)}; end if;`;
+  return `
+    create function ${q(`${t.prefix}append_json`)}(
+      p_stream text, p_update boolean, p_insert boolean, p_exact bigint, p_events jsonb
+    ) returns bigint[]
+    language plpgsql as $fn$
+    declare
+      v_count int := jsonb_array_length(p_events);
+      v_version bigint;
+    begin${claimVersions(t, lock)}
+      if v_version is null then
+        return null;
+      end if;
+      insert into ${q(t.events)} (stream_id, version, event_id, type, schema_version, data, metadata, actor)
+        select p_stream, v_version - v_count + i.ord, (i.e->>0)::uuid, i.e->>1, (i.e->>2)::int, i.e->3, i.e->4, i.e->>5
+        from jsonb_array_elements(p_events) with ordinality as i(e, ord)
+        order by i.ord;
+      return array[v_version, currval(${sequence})];
+    end
+    $fn$`;
+}
+
+/**
+ * The identity sequence of `position`, as a regclass literal for the append function: resolved
+ * once when PL/pgSQL plans the expression, where calling `pg_get_serial_sequence` on every append
+ * would lock the table's catalog entry and scan `pg_depend` each time. The name is unqualified,
+ * like every table name in the functions, so it resolves through the same search path.
+ */
+async function positionSequence(db: Kysely<unknown>, t: TableNames): Promise<string> {
+  const { rows } = await sql<{ name: string | null }>`
+    select (parse_ident(pg_get_serial_sequence(${`"${t.events}"`}, 'position')))[2] as name`.execute(db);
+  const name = rows[0]?.name;
+  if (name == null) {
+    throw new EventStoreError('MIGRATION_FAILED', `${t.events}.position has no identity sequence`);
+  }
+  return `'${`"${name.replace(/"/g, '""')}"`.replace(/'/g, "''")}'::regclass`;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   checkExpectedVersion,
   checkStreamId,
   diagnoseRefusal,
+  hasJsonAppend,
   isDuplicateEventId,
   type PreparedEvent,
   prepareEvents,
@@ -16,7 +17,7 @@ import { compareCursors, formatCursor, parseCursor, START_CURSOR } from './curso
 import { EventStoreError } from './errors';
 import { causingEvent, contextMetadata, loadTraceApi } from './metadata';
 import { migrateToLatest } from './migrations';
-import { type EventRow, eventColumns, toEvents } from './rows';
+import { type EventRow, eventColumns, nullColumns, toEvents } from './rows';
 import { type Deliver, type RunnerSettings, type SubscriptionHost, SubscriptionRunner } from './subscription';
 import { lockClass, type TableNames, tableNames } from './tables';
 import type {
@@ -47,7 +48,8 @@ import { Wakeups } from './wakeups';
 
 const DEFAULT_READ_ALL_LIMIT = 1000;
 const MAX_READ_LIMIT = 10_000;
-const REPLAY_PAGE = 1000;
+/** Events per replay page: a 10,000-event stream replays in one round trip. */
+const REPLAY_PAGE = 10_000;
 const MAX_APPEND_ATTEMPTS = 5;
 
 /** Thrown inside a projection transaction to roll it back when its checkpoint moved underneath. */
@@ -64,7 +66,14 @@ interface Core {
   readonly wakeups: Wakeups;
   readonly checkpoints: Checkpoints;
   readonly subscriptions: Set<SubscriptionRunner>;
+  /**
+   * PostgreSQL: whether migration 0002's append function is there, and when that was last asked.
+   * Asked once; while it is missing, again at most once a minute (another instance may migrate).
+   */
+  readonly jsonAppend: { available: boolean | undefined; checkedAt: number };
 }
+
+const JSON_APPEND_RECHECK_MS = 60_000;
 
 function detectDialect(db: Kysely<unknown>): EventStoreDialect {
   const adapter = db.getExecutor().adapter;
@@ -200,7 +209,20 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
    * ```
    */
   async migrate(): Promise<string[]> {
-    return migrateToLatest(this.#core.db, this.#core.dialect, this.#core.t);
+    const applied = await migrateToLatest(this.#core.db, this.#core.dialect, this.#core.t);
+    this.#core.jsonAppend.available = undefined;
+    return applied;
+  }
+
+  /** See `Core.jsonAppend`. */
+  async #jsonAppendAvailable(): Promise<boolean> {
+    const state = this.#core.jsonAppend;
+    if (state.available === true) return true;
+    const now = Date.now();
+    if (state.available === false && now - state.checkedAt < JSON_APPEND_RECHECK_MS) return false;
+    state.available = await hasJsonAppend(this.#core.db, this.#core.t);
+    state.checkedAt = now;
+    return state.available;
   }
 
   /**
@@ -307,7 +329,15 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
     const run = async (exec: Kysely<unknown>) => {
       const written =
         dialect === 'postgres'
-          ? await appendPostgres(exec, t, streamId, prepared, expected, inline.length > 0)
+          ? await appendPostgres(
+              exec,
+              t,
+              streamId,
+              prepared,
+              expected,
+              inline.length > 0,
+              inline.length === 0 && (await this.#jsonAppendAvailable()),
+            )
           : await appendSqlite(exec, t, streamId, prepared, expected);
       if (written !== undefined && inline.length > 0) {
         await this.#runInline(exec as Transaction<unknown>, streamId, prepared, written);
@@ -374,22 +404,30 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
       dialect === 'postgres'
         ? sql`(select version::text || case when deleted_at is null then '' else 'D' end || case when archived_at is null then '' else 'A' end from ${sql.id(t.streams)} where stream_id = ${streamId})`
         : sql`(select version || case when deleted_at is null then '' else 'D' end || case when archived_at is null then '' else 'A' end from ${sql.id(t.streams)} where stream_id = ${streamId})`;
+    // The stream's state rides on a header row ahead of the events (one statement, one snapshot,
+    // also when there are no events) rather than in a column of every event row.
     let rows: Array<EventRow & { stream_state: string | null }>;
     try {
       ({ rows } = await sql<EventRow & { stream_state: string | null }>`
-        select ${sql.raw(eventColumns(dialect, false))}, ${state} as stream_state
-        from ${sql.id(t.events)}
-        where stream_id = ${streamId} and version >= ${low} and version <= ${high}
-        order by version ${sql.raw(backwards ? 'desc' : 'asc')}
-        ${maxCount === undefined ? sql`` : sql`limit ${maxCount}`}`.execute(this.#exec));
+        select ${sql.raw(nullColumns(dialect, false))}, ${state} as stream_state
+        union all
+        select *, null from (
+          select ${sql.raw(eventColumns(dialect, false))}
+          from ${sql.id(t.events)}
+          where stream_id = ${streamId} and version >= ${low} and version <= ${high}
+          order by ${sql.id(t.events)}.version ${sql.raw(backwards ? 'desc' : 'asc')}
+          ${maxCount === undefined ? sql`` : sql`limit ${maxCount}`}
+        ) e`.execute(this.#exec));
     } catch (error) {
       throw storageFailure(error, 'readStream');
     }
-    let streamState = rows[0]?.stream_state ?? null;
-    if (rows.length === 0) {
-      const { rows: found } = await sql<{ s: string | null }>`select ${state} as s`.execute(this.#exec);
-      streamState = found[0]?.s ?? null;
+    // Both engines return UNION ALL branches in order; look further only in case one ever does not.
+    let headerIndex = 0;
+    if (rows[0]?.event_id != null) {
+      headerIndex = rows.findIndex((row) => row.event_id == null);
+      rows = [rows[headerIndex]!, ...rows.slice(0, headerIndex), ...rows.slice(headerIndex + 1)];
     }
+    const streamState = rows[0]?.stream_state ?? null;
     const exists = streamState !== null;
     const deleted = streamState?.includes('D') === true;
     if (deleted && options.includeDeleted !== true) {
@@ -403,7 +441,7 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
       exists,
       deleted,
       archived: streamState?.includes('A') === true,
-      events: toEvents(rows, dialect, this.#core.upcasters, streamId),
+      events: toEvents(rows, dialect, this.#core.upcasters, streamId, 1),
     };
   }
 
@@ -448,7 +486,7 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
             select ${columns} from ${sql.id(t.events)}
             where (transaction_id, position) > (${after.transactionId.toString()}::xid8, ${after.position.toString()}::bigint)
               and transaction_id < pg_snapshot_xmin(pg_current_snapshot()) ${where}
-            order by transaction_id, position
+            order by ${sql.id(t.events)}.transaction_id, ${sql.id(t.events)}.position
             limit ${limit}
           ) e on true`.execute(this.#exec));
       } else {
@@ -457,7 +495,7 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
           left join (
             select ${columns} from ${sql.id(t.events)}
             where position > ${Number(after.position)} ${where}
-            order by position
+            order by ${sql.id(t.events)}.position
             limit ${limit}
           ) e on 1`.execute(this.#exec));
       }
@@ -533,29 +571,32 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
         details: { argument: 'snapshot.every' },
       });
     }
-    const head = await this.readStream(streamId, {
-      maxCount: 1,
-      backwards: true,
-      includeDeleted: options.includeDeleted === true,
-    });
-    let target = head.version;
+    // The target is known up front only for time travel (one query) or a version bound; the stream's
+    // own version, existence and deletion come with the first page (its header row), so a full
+    // replay costs no round trip beyond its pages.
+    let target: number | undefined;
     if (upTo !== undefined && 'version' in upTo) {
-      target = Math.min(target, checkVersionArg(upTo.version, 'upTo.version') ?? target);
+      target = checkVersionArg(upTo.version, 'upTo.version');
     } else if (upTo !== undefined && 'time' in upTo) {
       const at = toDate(upTo.time, 'upTo.time');
       const bound = dialect === 'postgres' ? at : at.getTime();
       const { rows } = await sql<{ version: string | number | null }>`
         select max(version) as version from ${sql.id(t.events)}
         where stream_id = ${streamId} and recorded_at <= ${bound}`.execute(this.#exec);
-      target = Math.min(target, Number(rows[0]?.version ?? 0));
+      target = Number(rows[0]?.version ?? 0);
     }
     let state = options.initialState();
     let version = 0;
     let snapshotVersion: number | undefined;
-    if (snapshot !== undefined && target > 0) {
+    if (snapshot !== undefined && target !== 0) {
+      // Without a target, the stream's current version bounds the snapshot, as the replay's will.
+      const bound =
+        target === undefined
+          ? sql`(select version from ${sql.id(t.streams)} where stream_id = ${streamId})`
+          : sql`${target}`;
       const { rows } = await sql<{ version: string | number; state: unknown }>`
         select version, state from ${sql.id(t.snapshots)}
-        where stream_id = ${streamId} and name = ${snapshot.name} and version <= ${target}
+        where stream_id = ${streamId} and name = ${snapshot.name} and version <= ${bound}
         order by version desc limit 1`.execute(this.#exec);
       const row = rows[0];
       if (row !== undefined) {
@@ -564,19 +605,31 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
         snapshotVersion = version;
       }
     }
-    const saveAt = snapshot === undefined ? 0 : Math.floor(target / snapshot.every) * snapshot.every;
+    let exists = false;
+    let saveAt = 0;
     let toSave: string | undefined;
     let applied = 0;
     let recordedAt: Date | undefined;
-    while (version < target) {
-      const { events } = await this.readStream(streamId, {
+    for (let first = true; first || version < target!; first = false) {
+      const page = await this.readStream(streamId, {
         fromVersion: version + 1,
-        toVersion: target,
+        ...(target === undefined ? {} : { toVersion: target }),
         maxCount: REPLAY_PAGE,
         includeDeleted: true,
       });
-      if (events.length === 0) break;
-      for (const event of events) {
+      if (first) {
+        if (page.deleted && options.includeDeleted !== true) {
+          throw new EventStoreError('STREAM_DELETED', `Stream ${streamId} was deleted`, {
+            details: { streamId },
+          });
+        }
+        exists = page.exists;
+        target = Math.min(target ?? page.version, page.version);
+        saveAt = snapshot === undefined ? 0 : Math.floor(target / snapshot.every) * snapshot.every;
+      }
+      if (page.events.length === 0) break;
+      for (const event of page.events) {
+        if (event.version > target!) break;
         if (!event.type.startsWith('$')) {
           state = options.evolve(state, event as E);
           applied += 1;
@@ -599,7 +652,7 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
       streamId,
       state,
       version,
-      exists: head.exists,
+      exists,
       snapshotVersion,
       eventsApplied: applied,
       recordedAt,
@@ -758,7 +811,7 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
       ({ rows } = await sql<EventRow & { actor: string | null }>`
         select ${sql.raw(eventColumns(dialect))}, actor from ${sql.id(t.events)}
         where true ${sql.join(filters, sql` `)}
-        order by position ${sql.raw(ascending ? 'asc' : 'desc')}
+        order by ${sql.id(t.events)}.position ${sql.raw(ascending ? 'asc' : 'desc')}
         limit ${limit}`.execute(this.#exec));
     } catch (error) {
       throw storageFailure(error, 'auditLog');
@@ -982,6 +1035,7 @@ export function createEventStore<DB>(options: EventStoreOptions<DB>): EventStore
     wakeups: new Wakeups(db, channel, dialect === 'postgres' ? options.listen : undefined),
     checkpoints: new Checkpoints(db, t, dialect),
     subscriptions: new Set(),
+    jsonAppend: { available: undefined, checkedAt: 0 },
   };
   return new EventStore<DB>(core, db, undefined);
 }

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isPlatError } from '@plat/core';
-import { describeWithPostgres } from '@plat/testkit';
+import { describeWithPostgres, seededRandom } from '@plat/testkit';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { compareCursors, createEventStore, type EventStore, type RecordedEvent } from '../src';
@@ -17,18 +17,6 @@ const WRITERS = 32;
 const STREAMS = ['hot-a', 'hot-b', 'hot-c', 'hot-d', 'hot-e', 'hot-f'];
 
 class Rollback extends Error {}
-
-/** Deterministic pseudo-random numbers, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -88,7 +76,7 @@ describeWithPostgres('global log under 32 concurrent writers [postgres]', (pgdb)
     const counts = { transactions: 0, rollbacks: 0, conflicts: 0, wrongVersion: 0, appends: 0 };
 
     async function writer(index: number): Promise<void> {
-      const rand = random(index + 1);
+      const rand = seededRandom(index + 1);
       const pick = () => STREAMS[Math.floor(rand() * STREAMS.length)]!;
       while (budget > 0) {
         const size = Math.min(budget, 1 + Math.floor(rand() * 12));

@@ -62,7 +62,9 @@ describeWithDatabases<unknown>('event store conformance', (t) => {
 
   beforeAll(async () => {
     store = createEventStore({ db: t.db, upcasters });
-    expect(await store.migrate()).toEqual(['0001_event_store']);
+    expect(await store.migrate()).toEqual(
+      store.dialect === 'postgres' ? ['0001_event_store', '0002_append_json'] : ['0001_event_store'],
+    );
     expect(await store.migrate()).toEqual([]);
   });
   afterAll(() => store.close());
@@ -291,6 +293,101 @@ describeWithDatabases<unknown>('event store conformance', (t) => {
     });
   });
 
+  describe('what an append carries', () => {
+    it('round-trips awkward JSON, types and actors exactly', async () => {
+      const id = stream('json');
+      const data: unknown[] = [
+        {
+          text: 'quote " backslash \\ newline \n tab \t',
+          unicode: 'é中😀\u2028\u2029',
+          nested: { list: [1, 2.5, -0.125, 1e21, true, false, null], empty: {} },
+        },
+        'a plain string',
+        12_345_678_901_234,
+        null,
+        [],
+      ];
+      const actor = 'O\'Brien "the actor" \\';
+      await store.append(
+        id,
+        data.map((d, i) => ({
+          type: i === 0 ? 'Type "quoted" \\ é' : 'Plain',
+          data: d,
+          ...(i === 1 ? { metadata: { actor, note: 'x"y' } } : {}),
+        })),
+      );
+      const { events } = await store.readStream(id);
+      expect(events.map((e) => e.data)).toEqual(data);
+      expect(events[0]!.type).toBe('Type "quoted" \\ é');
+      expect(events[1]!.metadata).toMatchObject({ actor, note: 'x"y' });
+      const audit = await store.auditLog({ actor, streamPrefix: id });
+      expect(audit.entries.map((e) => e.version)).toEqual([2]);
+    });
+
+    it('answers each append with the position of its own last event, under concurrent appends', async () => {
+      const prefix = stream('positions');
+      const results = await Promise.all(
+        Array.from({ length: 8 }, async (_, w) => {
+          const out: Array<{ id: string; version: number; position: number }> = [];
+          for (let k = 0; k < 5; k++) {
+            const id = `${prefix}-${w}`;
+            const result = await store.append(
+              id,
+              Array.from({ length: 1 + ((w + k) % 4) }, (_, i) => ({ type: 'P', data: { w, k, i } })),
+            );
+            out.push({ id, version: result.nextExpectedVersion, position: result.position });
+          }
+          return out;
+        }),
+      );
+      for (const result of results.flat()) {
+        const [last] = (await store.readStream(result.id, { fromVersion: result.version, maxCount: 1 }))
+          .events;
+        expect(last).toMatchObject({ version: result.version, position: result.position });
+      }
+    });
+
+    it('appends a batch too large for one jsonb value, with the same result', async () => {
+      const id = stream('big');
+      const blob = 'x'.repeat(60_000);
+      // 300 events of 60 kB: past the 16 MiB of JSON above which the text-array path takes over.
+      const events = Array.from({ length: 300 }, (_, i) => ({ type: 'Big', data: { i, blob } }));
+      const result = await store.append(id, events, { expectedVersion: 'no_stream' });
+      expect(result.nextExpectedVersion).toBe(300);
+      const tail = await store.readStream(id, { fromVersion: 299 });
+      expect(tail.events.map((e) => (e.data as { i: number }).i)).toEqual([298, 299]);
+      expect(tail.events[1]!.position).toBe(result.position);
+      expect((tail.events[0]!.data as { blob: string }).blob).toHaveLength(60_000);
+      // A retry of the same big append is idempotent, as any other.
+      const ids = (await store.readStream(id)).events.map((e) => e.id);
+      const again = await store.append(
+        id,
+        events.map((e, i) => ({ ...e, id: ids[i]! })),
+        { expectedVersion: 'no_stream' },
+      );
+      expect(again).toMatchObject({ idempotent: true, nextExpectedVersion: 300, position: result.position });
+    });
+
+    it('reads recordedAt as the stored time, truncated to the millisecond', async () => {
+      const id = stream('time');
+      await store.append(id, [{ type: 'T', data: 1 }]);
+      const [event] = (await store.readStream(id)).events;
+      if (store.dialect === 'postgres') {
+        // Formatted by the server (to_char truncates to milliseconds), not parsed from epoch numbers.
+        const { rows } = await sql<{ iso: string }>`
+          select to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as iso
+          from es_events where stream_id = ${id}`.execute(t.db);
+        expect(event!.recordedAt.toISOString()).toBe(rows[0]!.iso);
+      } else {
+        const { rows } = await sql<{ ms: number }>`
+          select recorded_at as ms from es_events where stream_id = ${id}`.execute(t.db);
+        expect(event!.recordedAt.getTime()).toBe(rows[0]!.ms);
+      }
+      const [fromLog] = (await store.readAll({ types: ['T'], streamPrefix: id })).events;
+      expect(fromLog!.recordedAt.getTime()).toBe(event!.recordedAt.getTime());
+    });
+  });
+
   describe('upcasting', () => {
     it('lifts old schema versions on every read path, renaming types when asked', async () => {
       const id = stream();
@@ -371,6 +468,44 @@ describeWithDatabases<unknown>('event store conformance', (t) => {
       });
       expect(renamed.snapshotVersion).toBeUndefined();
       expect(renamed.state).toEqual(full.state);
+    });
+
+    it('replays a stream longer than one page (10,000 events), with and without snapshots', async () => {
+      const id = stream('long');
+      const total = 10_050;
+      for (let version = 0; version < total; version += 5_000) {
+        const count = Math.min(5_000, total - version);
+        await store.append(
+          id,
+          Array.from({ length: count }, (_, i) => ({
+            type: 'ItemAdded',
+            data: { sku: `s${version + i + 1}`, price: 1 },
+          })),
+          { expectedVersion: version },
+        );
+      }
+      const count = (cart: { n: number; last: number }, event: RecordedEvent) => ({
+        n: cart.n + 1,
+        last: event.version === cart.last + 1 ? event.version : -1,
+      });
+      const initialState = () => ({ n: 0, last: 0 });
+      const full = await store.aggregateStream(id, { evolve: count, initialState });
+      expect(full).toMatchObject({ state: { n: total, last: total }, version: total, eventsApplied: total });
+      const bounded = await store.aggregateStream(id, {
+        evolve: count,
+        initialState,
+        upTo: { version: 10_020 },
+      });
+      expect(bounded).toMatchObject({ state: { n: 10_020, last: 10_020 }, version: 10_020 });
+      const snapshot = { name: 'count-v1', every: 10_000 };
+      await store.aggregateStream(id, { evolve: count, initialState, snapshot });
+      const fromSnapshot = await store.aggregateStream(id, { evolve: count, initialState, snapshot });
+      expect(fromSnapshot).toMatchObject({
+        state: full.state,
+        version: total,
+        snapshotVersion: 10_000,
+        eventsApplied: 50,
+      });
     });
 
     it('replays to a point in time', async () => {
@@ -464,6 +599,14 @@ describeWithDatabases<unknown>('event store conformance', (t) => {
         includeDeleted: true,
       });
       expect(replay).toMatchObject({ version: 2, eventsApplied: 1, state: { items: ['a'] } });
+      await expectCode(
+        store.aggregateStream(id, { evolve: evolveCart, initialState: initialCart }),
+        'STREAM_DELETED',
+      );
+      await expectCode(
+        store.aggregateStream(id, { evolve: evolveCart, initialState: initialCart, upTo: { version: 1 } }),
+        'STREAM_DELETED',
+      );
       await expectCode(store.deleteStream(stream()), 'WRONG_EXPECTED_VERSION');
     });
 

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Context, type ContextManager, context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { runWithContext } from '@plat/core';
 import { EventStoreError, EventStoreErrorCode } from '../src';
-import { checkExpectedVersion, prepareEvents } from '../src/append';
+import { checkExpectedVersion, encodeEvents, prepareEvents } from '../src/append';
 import { compareCursors, formatCursor, parseCursor } from '../src/cursor';
 import { eventStoreErrorStatus } from '../src/http-status';
 import { causingEvent, contextMetadata, loadTraceApi } from '../src/metadata';
@@ -46,6 +46,44 @@ describe('event validation', () => {
       schemaVersion: 3,
       dataJson: 'null',
     });
+  });
+  it("serialises the shared metadata once and merges an event's own", () => {
+    const shared = { actor: 'u1', requestId: 'r1' };
+    const [a, b, c] = prepareEvents(
+      [
+        { type: 'A', data: 1 },
+        { type: 'B', data: 2, metadata: { actor: 'u2', extra: true } },
+        { type: 'C', data: 3 },
+      ],
+      shared,
+    );
+    expect(a!.metadata).toBe(shared);
+    expect(c!.metadataJson).toBe(a!.metadataJson);
+    expect(JSON.parse(a!.metadataJson)).toEqual(shared);
+    expect(b!.metadata).toEqual({ actor: 'u2', requestId: 'r1', extra: true });
+    expect(b!.actor).toBe('u2');
+    expect(c!.actor).toBe('u1');
+  });
+  it('encodes events as one JSON array of tuples that parses back to the same values', () => {
+    const events = prepareEvents(
+      [
+        { type: 'Quote "and" \\ slash', data: { s: 'line\nbreak \u2028 é 😀', n: [1, -2.5, null] } },
+        { type: 'B', data: null, schemaVersion: 4, metadata: { actor: 'O\'Brien "x"' } },
+      ],
+      {},
+    );
+    expect(JSON.parse(encodeEvents(events))).toEqual([
+      [
+        events[0]!.id,
+        'Quote "and" \\ slash',
+        1,
+        { s: 'line\nbreak \u2028 é 😀', n: [1, -2.5, null] },
+        {},
+        null,
+      ],
+      [events[1]!.id, 'B', 4, null, { actor: 'O\'Brien "x"' }, 'O\'Brien "x"'],
+    ]);
+    expect(encodeEvents([])).toBe('[]');
   });
   it('refuses bad input with the event index', () => {
     const bad: unknown[] = [

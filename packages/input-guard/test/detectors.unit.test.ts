@@ -1,3 +1,4 @@
+import { seededRandom } from '@plat/testkit';
 import {
   detectCommandInjection,
   detectPathTraversal,
@@ -189,16 +190,6 @@ describe('threats never carry the input', () => {
 });
 
 describe('fuzz', () => {
-  // Deterministic PRNG so a failure can be replayed.
-  function mulberry32(seed: number) {
-    let a = seed;
-    return () => {
-      a = (a + 0x6d2b79f5) | 0;
-      let t = Math.imul(a ^ (a >>> 15), 1 | a);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
   const alphabet = [
     ...`abcxyzSELECTunion or and 0123456789'"\`;|&$(){}[]<>/\\.%#-=*+!?:,@~^ \t\n`,
     '\0',
@@ -223,7 +214,7 @@ describe('fuzz', () => {
   ];
 
   it('never throws on 100,000 random inputs', () => {
-    const random = mulberry32(20241126);
+    const random = seededRandom(20241126);
     let threats = 0;
     for (let i = 0; i < 100_000; i++) {
       let value = '';

@@ -3,20 +3,12 @@
  * (NFKC skipped only when NFKC would change nothing), and the JavaScript shortcuts (a parse is
  * skipped only when it would certainly fail or find nothing that runs).
  */
+
+import { seededRandom } from '@plat/testkit';
 import { parse } from 'acorn';
 import { C, charMask } from '../src/detect/chars';
 import { decodeViews, nfkc } from '../src/detect/decode';
 import { certainSyntaxError, mayRunCode } from '../src/detect/js';
-
-function mulberry32(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('charMask', () => {
   it('reports the same ASCII classes whatever the length and representation', () => {
@@ -71,7 +63,7 @@ describe('charMask', () => {
       '\u0cbf',
       '\u0cd5',
     ];
-    const random = mulberry32(11);
+    const random = seededRandom(11);
     for (let n = 0; n < 20_000; n++) {
       let text = '';
       const length = 1 + Math.floor(random() * 6);
@@ -161,7 +153,7 @@ describe('JavaScript shortcuts', () => {
     /"type":"(?:CallExpression|NewExpression|TaggedTemplateExpression|AssignmentExpression|UpdateExpression|ImportExpression)"/;
 
   it('never claims a syntax error in valid code, never misses code that runs', () => {
-    const random = mulberry32(5);
+    const random = seededRandom(5);
     let claimed = 0;
     for (let n = 0; n < 40_000; n++) {
       let text = '';

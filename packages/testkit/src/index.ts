@@ -14,6 +14,7 @@ export {
   type StartPostgresServerOptions,
   startPostgresServer,
 } from './postgres-server';
+export { seededRandom, zipfSampler } from './random';
 export { deleteByPrefix, describeWithRedis, type RedisTestKeyspace } from './redis';
 export { type RedisClusterHandle, type StartRedisClusterOptions, startRedisCluster } from './redis-cluster';
 export {
