@@ -95,6 +95,7 @@ async function main(): Promise<number> {
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const call = client(base);
   say(`startup task "migrations" done: the read model and the event store's tables exist`);
+  say(`startup task "cache-warm" done: popular workflows loaded (none yet on a new database)`);
   say(`database: ${config.postgresUrl ? 'PostgreSQL (PLAT_PG_URL)' : `SQLite (${config.sqliteFile})`}`);
   say(`cache:    ${config.redisUrl ? 'Redis (PLAT_REDIS_URL), with an in-process L1' : 'in-process'}`);
   say(
@@ -263,8 +264,33 @@ async function main(): Promise<number> {
   say(`GET /workflows → x-cache: miss: rebuilt with the new node, never served stale`);
 
   // ── 8 ───────────────────────────────────────────────────────────────────────────────────────
-  step('@plat/cache-warm', 'Warming popular workflows');
-  say('@plat/cache-warm is still being built; this step shows warmed keys once it lands');
+  step('@plat/cache-warm', 'Popular workflows are warmed before anyone asks');
+  for (let i = 0; i < 3; i++) await call('GET', `/workflows/${workflow.id}`, { key });
+  const hottest = await service.warmer.popularKeys(3, '1h');
+  say(`every cache read is counted; the most read keys of the last hour:`);
+  say(`  ${hottest.map((k) => `${short(k.key, 24)} ≈ ${Math.round(k.count)}`).join(', ')}`);
+  const dropped = await service.cache.invalidate(cacheKeys.user('ada'));
+  say(`ada renames herself: invalidate("user:ada") drops ${dropped.keys.length - 1} entries built from it`);
+  const warmRun = await call<{ warmed: number; skipped: number; failed: number; durationMs: number }>(
+    'POST',
+    '/_warm/popular-workflows/run',
+    { key: adminKey },
+  );
+  check(warmRun.status === 200 && warmRun.body.warmed >= 1, 'the warmer to reload popular workflows');
+  say(
+    `POST /_warm/popular-workflows/run (admin) → warmed ${warmRun.body.warmed}, skipped ${warmRun.body.skipped}, failed ${warmRun.body.failed}, ${Math.round(warmRun.body.durationMs)} ms`,
+  );
+  const warmedRead = await call('GET', `/workflows/${workflow.id}`, { key });
+  check(warmedRead.headers.get('x-cache') === 'hit', 'the warmed workflow to be served from the cache');
+  say(`GET /workflows/${short(workflow.id, 8)} → x-cache: hit: the reload happened before the request`);
+  const warmStatus = await call<{ warmers: Array<{ schedule?: { cron: string; nextRun?: string } }> }>(
+    'GET',
+    '/_warm',
+    { key: adminKey },
+  );
+  const schedule = warmStatus.body.warmers[0]?.schedule;
+  say(`on its own it runs on "${schedule?.cron}" (next ${schedule?.nextRun}), and refresh-ahead`);
+  say('recomputes hot entries just before they expire, so popular reads rarely miss');
 
   // ── 9 ───────────────────────────────────────────────────────────────────────────────────────
   step('@plat/input-guard', 'Code nodes run in the sandbox');
@@ -384,7 +410,8 @@ async function main(): Promise<number> {
   // ── 13 ──────────────────────────────────────────────────────────────────────────────────────
   step('@plat/health', 'Graceful shutdown');
   say('on SIGTERM: readiness fails first, requests in flight drain, then close hooks run in order:');
-  say('sandbox → api-keys (flushes usage) → cache → event-store → database → redis → logger → tracing');
+  say('cache-warm (waits for loads) → sandbox → api-keys (flushes usage) → cache → event-store →');
+  say('database → redis → logger → tracing (flushes spans)');
 
   if (exitMode) {
     const shutdown = await service.health.shutdown('tour finished');

@@ -217,6 +217,34 @@ function suite(name: ExampleName, backendEnv: () => Record<string, string>): voi
     beforePublish = new Date().toISOString();
   });
 
+  it('warms popular workflows ahead of requests, with the admin endpoint for admins only', async () => {
+    for (let i = 0; i < 3; i++) await call('GET', `/workflows/${workflow.id}`, userKey);
+    // An owner-level change drops every entry built from the owner.
+    const dropped = await service.cache.invalidate('user:user_1');
+    expect(dropped.keys).toContain(`workflow:user_1:${workflow.id}`);
+    expect((await call('POST', '/_warm/popular-workflows/run', userKey)).status).toBe(403);
+    const run = await call<{ warmed: number; failed: number }>(
+      'POST',
+      '/_warm/popular-workflows/run',
+      adminKey,
+    );
+    expect(run.status).toBe(200);
+    expect(run.body).toMatchObject({ failed: 0 });
+    expect(run.body.warmed).toBeGreaterThanOrEqual(1);
+    // Warmed with its dependencies: served from the cache, and still invalidated by a change.
+    expect((await call('GET', `/workflows/${workflow.id}`, userKey)).headers.get('x-cache')).toBe('hit');
+    const status = await call<{ warmers: Array<{ name: string; refreshAhead: boolean }> }>(
+      'GET',
+      '/_warm',
+      adminKey,
+    );
+    expect(status.body.warmers).toEqual([
+      expect.objectContaining({ name: 'popular-workflows', refreshAhead: true }),
+    ]);
+    const dependents = await service.cache.dependentsOf(`nodes:${workflow.id}`);
+    expect(dependents).toContain(`workflow:user_1:${workflow.id}`);
+  });
+
   it('keeps other owners out', async () => {
     const other = await call<{ key: string }>('POST', '/api-keys', adminKey, {
       ownerId: 'user_2',

@@ -3,6 +3,7 @@
  * @plat-example/workflow-service; this file is only the Express wiring of each @plat package.
  */
 import { apiKeyRouter, requireApiKey } from '@plat/apikeys/express';
+import { warmAdminRoutes } from '@plat/cache-warm/express';
 import { expressErrorHandler } from '@plat/core/express';
 import { dbBulkhead, dbStatsRoutes, dbUnitOfWork } from '@plat/db-perf/express';
 import { eventStoreRouter } from '@plat/event-store/express';
@@ -34,7 +35,7 @@ export function buildExpressApp(service: WorkflowService): Express {
   app.use(dbUnitOfWork({ serverTiming: true, skip: isProbe }));
   app.use(dbBulkhead(service.bulkhead, { skip: (ex) => service.isRead(ex) || isProbe(ex) }));
 
-  // Admin: key management (admin scope), database statistics, the raw event log.
+  // Admin: key management (admin scope), database statistics, the raw event log, cache warming.
   app.use(apiKeyRouter(keys));
   app.use(dbStatsRoutes({ perf: service.perf, bulkheads: [service.bulkhead], guard: service.adminGuard }));
   app.use(
@@ -45,6 +46,7 @@ export function buildExpressApp(service: WorkflowService): Express {
       resolveAggregate: (streamId) => (streamId.startsWith('workflow-') ? 'workflow' : undefined),
     }),
   );
+  app.use(warmAdminRoutes({ warmer: service.warmer, guard: service.adminGuard }));
 
   // The workflow routes: an API key with the route's scope, validated input, then the handler.
   for (const route of service.routes) {

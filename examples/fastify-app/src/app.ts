@@ -3,6 +3,7 @@
  * @plat-example/workflow-service; this file is only the Fastify wiring of each @plat package.
  */
 import { apiKeyRouter, requireApiKey } from '@plat/apikeys/fastify';
+import { warmAdminRoutes } from '@plat/cache-warm/fastify';
 import type { HttpReply } from '@plat/core';
 import { fastifyErrorHandler } from '@plat/core/fastify';
 import { dbBulkhead, dbStatsRoutes, dbUnitOfWork } from '@plat/db-perf/fastify';
@@ -42,7 +43,7 @@ export async function buildFastifyApp(service: WorkflowService): Promise<Fastify
   await app.register(dbUnitOfWork({ serverTiming: true, skip: isProbe }));
   await app.register(dbBulkhead(service.bulkhead, { skip: (ex) => service.isRead(ex) || isProbe(ex) }));
 
-  // Admin: key management (admin scope), database statistics, the raw event log.
+  // Admin: key management (admin scope), database statistics, the raw event log, cache warming.
   await app.register(apiKeyRouter(keys));
   await app.register(
     dbStatsRoutes({ perf: service.perf, bulkheads: [service.bulkhead], guard: service.adminGuard }),
@@ -55,6 +56,7 @@ export async function buildFastifyApp(service: WorkflowService): Promise<Fastify
       resolveAggregate: (streamId) => (streamId.startsWith('workflow-') ? 'workflow' : undefined),
     }),
   );
+  await app.register(warmAdminRoutes({ warmer: service.warmer, guard: service.adminGuard }));
 
   // The workflow routes: an API key with the route's scope, validated input, then the handler.
   for (const route of service.routes) {

@@ -4,6 +4,7 @@
  */
 import Router from '@koa/router';
 import { apiKeyRouter, requireApiKey } from '@plat/apikeys/koa';
+import { warmAdminRoutes } from '@plat/cache-warm/koa';
 import { koaErrorHandler } from '@plat/core/koa';
 import { dbBulkhead, dbStatsRoutes, dbUnitOfWork } from '@plat/db-perf/koa';
 import { eventStoreRouter } from '@plat/event-store/koa';
@@ -37,7 +38,7 @@ export function buildKoaApp(service: WorkflowService): Koa {
   app.use(dbUnitOfWork({ serverTiming: true, skip: isProbe }));
   app.use(dbBulkhead(service.bulkhead, { skip: (ex) => service.isRead(ex) || isProbe(ex) }));
 
-  // Admin: key management (admin scope), database statistics, the raw event log.
+  // Admin: key management (admin scope), database statistics, the raw event log, cache warming.
   app.use(apiKeyRouter(keys));
   app.use(dbStatsRoutes({ perf: service.perf, bulkheads: [service.bulkhead], guard: service.adminGuard }));
   app.use(
@@ -48,6 +49,7 @@ export function buildKoaApp(service: WorkflowService): Koa {
       resolveAggregate: (streamId) => (streamId.startsWith('workflow-') ? 'workflow' : undefined),
     }),
   );
+  app.use(warmAdminRoutes({ warmer: service.warmer, guard: service.adminGuard }));
 
   // The workflow routes: an API key with the route's scope, validated input, then the handler.
   // Bodies need no parser: validate() reads JSON itself when none ran.

@@ -33,6 +33,8 @@ export interface ServiceConfig {
   slowQueryMs: number;
   /** Concurrent write requests before the bulkhead queues, then sheds them (`PLAT_WRITE_CONCURRENCY`). */
   writeConcurrency: number;
+  /** Cron schedule of the popular-workflows warmer (`PLAT_WARM_SCHEDULE`). */
+  warmSchedule: string;
   /** Milliseconds a graceful shutdown keeps serving after readiness turns red (`PLAT_SHUTDOWN_DELAY_MS`). */
   shutdownDelayMs: number;
 }
@@ -68,6 +70,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     logLevel: (env.LOG_LEVEL as LogLevel | undefined) ?? 'info',
     slowQueryMs: Number(env.PLAT_SLOW_QUERY_MS ?? 200),
     writeConcurrency: Number(env.PLAT_WRITE_CONCURRENCY ?? 8),
+    warmSchedule: env.PLAT_WARM_SCHEDULE ?? '*/5 * * * *',
     shutdownDelayMs: Number(env.PLAT_SHUTDOWN_DELAY_MS ?? (environment === 'production' ? 5000 : 0)),
   };
 }

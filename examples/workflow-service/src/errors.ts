@@ -46,6 +46,7 @@ const byErrorClass: Readonly<Record<string, StatusResolver>> = {
   EventStoreError: eventStoreErrorStatus,
   DbPerfError: dbPerfErrorStatus,
   CacheError: unavailable,
+  CacheWarmError: statusTable({ UNKNOWN_WARMER: 404, STOPPED: 503 }),
   HealthError: unavailable,
 };
 

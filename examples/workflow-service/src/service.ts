@@ -10,6 +10,7 @@ import {
   createPostgresInvalidationSignal,
 } from '@plat/apikeys';
 import { type Cache, createCache, createRedisStore, type InvalidationResult } from '@plat/cache-deps';
+import { createWarmer, popular, type Warmer } from '@plat/cache-warm';
 import type { HttpExchange, PlatMiddleware } from '@plat/core';
 import {
   type Bulkhead,
@@ -32,6 +33,9 @@ import { type WorkflowRoute, workflowRoutes } from './routes';
 import { type Database, migrateReadModel } from './schema';
 
 import { Workflows } from './workflows';
+
+/** How long cached workflows and lists live; invalidation removes them sooner when they change. */
+const CACHE_TTL_MS = 10 * 60_000;
 
 /** Scopes an admin key holds: key management, the database and event admin pages. */
 export const ADMIN_SCOPE = 'api-keys:admin';
@@ -61,6 +65,8 @@ export interface WorkflowService {
   readonly keys: ApiKeyManager;
   readonly events: EventStore<Database>;
   readonly cache: Cache;
+  /** Warms popular workflows on a schedule and refreshes hot ones before they expire. */
+  readonly warmer: Warmer;
   /** The Redis server or cluster, when one is configured. */
   readonly redis: RedisConnection | undefined;
   readonly health: Health;
@@ -133,7 +139,7 @@ export async function createWorkflowService(
   });
   const cache = createCache({
     namespace: `${config.redisPrefix}cache`,
-    defaultTtl: 10 * 60_000,
+    defaultTtl: CACHE_TTL_MS,
     ...(redis === undefined ? {} : { store: createRedisStore({ client: redis.client }), l1: true }),
     onError: (error) => logger.warn('cache failure absorbed', { error: String(error) }),
   });
@@ -156,13 +162,40 @@ export async function createWorkflowService(
     shutdown: { delayMs: config.shutdownDelayMs, exit: options.exitOnShutdown ?? true },
     logger,
   });
-  health.startupTask('migrations', async () => {
+  const migrated = health.startupTask('migrations', async () => {
     await migrateReadModel(db);
     await events.migrate();
   });
 
+  // Popular workflows are loaded before they are asked for: every five minutes the 50 workflow keys
+  // read most in the last hour are refilled if missing or half-expired, and hot ones are recomputed
+  // just before they expire (refresh-ahead). Loads go through the same definitions the routes read
+  // through, so a warmed entry has the same dependencies and is invalidated like any other.
+  const warmer = createWarmer({
+    cache,
+    concurrency: 4,
+    // With Redis, instances share popularity and take turns: one runs each scheduled firing.
+    ...(redis === undefined ? {} : { redis: redis.client, prefix: `${config.redisPrefix}warm` }),
+    logger,
+  });
+  const isWorkflowKey = (key: string) => key.startsWith('workflow:');
+  warmer.register('popular-workflows', {
+    keys: popular({ top: 50, window: '1h', filter: isWorkflowKey }),
+    match: isWorkflowKey,
+    load: (key) => workflows.entryFor(key)?.load() ?? null,
+    dependsOn: (key) => workflows.entryFor(key)?.dependsOn ?? [],
+    ttl: CACHE_TTL_MS,
+    schedule: config.warmSchedule,
+    refreshAhead: true,
+  });
+  // After the migrations: the startup probe stays red until popular workflows are warm.
+  health.startupTask('cache-warm', async () => {
+    if ((await migrated.settled) === 'done') await warmer.startupTask();
+  });
+
   // Registered in closing order: stop taking work, flush, then the connections the rest needs.
   const closers: Array<[string, () => unknown]> = [
+    ['cache-warm', () => warmer.stop()],
     ['sandbox', () => closeSandbox()],
     ['api-keys', () => keys.close()],
     ['cache', () => cache.close()],
@@ -183,6 +216,7 @@ export async function createWorkflowService(
     keys,
     events,
     cache,
+    warmer,
     redis,
     health,
     workflows,
