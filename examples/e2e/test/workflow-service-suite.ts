@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NPlusOneReport } from '@plat/db-perf';
 import { createMemoryTransport, type MemoryTransport } from '@plat/logging';
-import { describeWithPostgres, describeWithRedis } from '@plat/testkit';
+import { deleteByPrefix, describeWithPostgres, describeWithRedis } from '@plat/testkit';
 import type { TracingHandle } from '@plat/tracing';
 import {
   createWorkflowService,
@@ -43,13 +43,18 @@ export function describeExample(name: ExampleName, backend: Backend = 'services'
     return;
   }
   describeWithPostgres(`workflow service on ${name} (PostgreSQL)`, (pg) => {
-    describeWithRedis('and Redis', (redis) =>
-      suite(name, () => ({
-        PLAT_PG_URL: pg.url,
-        PLAT_REDIS_URL: redis.url,
-        PLAT_REDIS_PREFIX: redis.prefix,
-      })),
-    );
+    describeWithRedis('and Redis', (redis) => {
+      // A nested block, so its clean-up runs before the keyspace's own (which closes the client).
+      describe('over HTTP', () => {
+        suite(name, () => ({
+          PLAT_PG_URL: pg.url,
+          PLAT_REDIS_URL: redis.url,
+          PLAT_REDIS_PREFIX: redis.prefix,
+        }));
+        // The warmer's shared sets are hash-tagged, `{<prefix>warm:pop:…}`: outside the file's prefix.
+        afterAll(() => deleteByPrefix(redis.client, `{${redis.prefix}`));
+      });
+    });
   });
 }
 
