@@ -109,7 +109,7 @@ class SandboxHost {
   }
 
   private spawn(): Worker {
-    const require = createRequire(__filename);
+    const require = moduleRequire();
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { quickjs: require.resolve('quickjs-emscripten') },
@@ -174,6 +174,14 @@ class SandboxHost {
 }
 
 let host: SandboxHost | undefined;
+
+/**
+ * A `require` relative to this module, to find quickjs-emscripten for the worker. CommonJS (the CJS
+ * build, jest) has `__filename`; ES modules run from the sources (tsx) have only `import.meta.url`.
+ */
+function moduleRequire(): NodeJS.Require {
+  return typeof __filename === 'string' ? createRequire(__filename) : createRequire(import.meta.url);
+}
 
 function positiveInteger(value: number, option: string): number {
   if (!Number.isFinite(value) || value <= 0) {

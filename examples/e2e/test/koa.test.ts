@@ -1,0 +1,3 @@
+import { describeExample } from './workflow-service-suite';
+
+describeExample('koa');
