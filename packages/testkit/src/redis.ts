@@ -49,7 +49,11 @@ export function describeWithRedis(name: string, body: (redis: RedisTestKeyspace)
     });
     afterAll(async () => {
       if (state === undefined) return;
-      await deleteByPrefix(state.client, state.prefix);
+      // Everything named after this file's isolation name: `<name>:…`, namespaces derived from it
+      // (`<name>-…`), and Cluster hash-tagged keys (`{<name>…}…`). The name is unique per run.
+      const base = state.prefix.replace(/:$/, '');
+      await deleteByPrefix(state.client, base);
+      await deleteByPrefix(state.client, `{${base}`);
       await state.client.close();
     });
     body(keyspace);
