@@ -352,7 +352,9 @@ async function main(): Promise<number> {
   const line = memory.lines.find((l) => l.includes(createdTraceId) && l.includes('POST /workflows'));
   check(line !== undefined && createdTraceId !== '', 'the request log line to carry the trace id');
   say(`the create request answered x-trace-id: ${createdTraceId}; its log line:`);
-  say(`  ${stripVTControlCharacters(line).trim().slice(0, 400)}`);
+  const plain = stripVTControlCharacters(line).trim();
+  // Long lines end at a field boundary, so no field is shown cut in half.
+  say(`  ${plain.length <= 400 ? plain : `${plain.slice(0, plain.lastIndexOf(' ', 400))} …`}`);
   check(history.body.events[0]?.traceId === createdTraceId, 'the first event to carry the same trace id');
   say('WorkflowCreated carries the same trace id in its metadata');
   check(!memory.lines.some((l) => l.includes(key)), 'no API key in the logs');
