@@ -210,7 +210,7 @@ interface Outcome {
 /**
  * "both, wide": the docs' warmers with the hour-ahead one widened for zero misses on the current
  * top-100 (docs: "Time-of-day warming"). The hour's top-100 by rate holds about 60 of its
- * time-of-day keys, and the hour profile mixes them with the all-day keys, so `top: 200`; every 5
+ * time-of-day keys, and the profile ranks them on a few reads each near its edge, so `top: 200`; every 5
  * minutes (reloading entries with under half a ttl left, the default) so they stay warm through
  * their whole hour, not just the first 30 minutes.
  */
