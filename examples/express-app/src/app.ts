@@ -11,7 +11,7 @@ import { healthProbes } from '@plat/health/express';
 import { getValidated, validate } from '@plat/input-guard/express';
 import { requestLogging } from '@plat/logging/express';
 import { traceErrors, traceRequests } from '@plat/tracing/express';
-import { problemStatus, type WorkflowService, workflowAggregate } from '@plat-example/workflow-service';
+import { problemStatus, type WorkflowService } from '@plat-example/workflow-service';
 import express, { type Express } from 'express';
 
 /**
@@ -38,14 +38,7 @@ export function buildExpressApp(service: WorkflowService): Express {
   // Admin: key management (admin scope), database statistics, the raw event log, cache warming.
   app.use(apiKeyRouter(keys));
   app.use(dbStatsRoutes({ perf: service.perf, bulkheads: [service.bulkhead], guard: service.adminGuard }));
-  app.use(
-    eventStoreRouter(service.events, {
-      prefix: '/admin/events',
-      guard: service.adminGuard,
-      aggregates: { workflow: workflowAggregate },
-      resolveAggregate: (streamId) => (streamId.startsWith('workflow-') ? 'workflow' : undefined),
-    }),
-  );
+  app.use(eventStoreRouter(service.events, service.eventLog));
   app.use(warmAdminRoutes({ warmer: service.warmer, guard: service.adminGuard }));
 
   // The workflow routes: an API key with the route's scope, validated input, then the handler.

@@ -12,7 +12,7 @@ import { healthProbes } from '@plat/health/fastify';
 import { getValidated, validate } from '@plat/input-guard/fastify';
 import { requestLogging } from '@plat/logging/fastify';
 import { traceRequests } from '@plat/tracing/fastify';
-import { problemStatus, type WorkflowService, workflowAggregate } from '@plat-example/workflow-service';
+import { problemStatus, type WorkflowService } from '@plat-example/workflow-service';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 
 function send(reply: FastifyReply, answer: HttpReply) {
@@ -48,14 +48,7 @@ export async function buildFastifyApp(service: WorkflowService): Promise<Fastify
   await app.register(
     dbStatsRoutes({ perf: service.perf, bulkheads: [service.bulkhead], guard: service.adminGuard }),
   );
-  await app.register(
-    eventStoreRouter(service.events, {
-      prefix: '/admin/events',
-      guard: service.adminGuard,
-      aggregates: { workflow: workflowAggregate },
-      resolveAggregate: (streamId) => (streamId.startsWith('workflow-') ? 'workflow' : undefined),
-    }),
-  );
+  await app.register(eventStoreRouter(service.events, service.eventLog));
   await app.register(warmAdminRoutes({ warmer: service.warmer, guard: service.adminGuard }));
 
   // The workflow routes: an API key with the route's scope, validated input, then the handler.

@@ -20,7 +20,7 @@ import {
   type NPlusOneReport,
   type SlowQueryEvent,
 } from '@plat/db-perf';
-import { createEventStore, type EventStore } from '@plat/event-store';
+import { createEventStore, type EventStore, type EventStoreRouterOptions } from '@plat/event-store';
 import { createHealth, type Health, httpCheck, memoryCheck, postgresCheck, redisCheck } from '@plat/health';
 import { closeSandbox } from '@plat/input-guard';
 import { createLogger, type Logger, type LoggerOptions } from '@plat/logging';
@@ -31,7 +31,7 @@ import { readModelProjection } from './projection';
 import { connectRedis, type RedisConnection } from './redis';
 import { type WorkflowRoute, workflowRoutes } from './routes';
 import { type Database, migrateReadModel } from './schema';
-
+import { workflowAggregate } from './workflow';
 import { Workflows } from './workflows';
 
 /** How long cached workflows and lists live; invalidation removes them sooner when they change. */
@@ -74,6 +74,8 @@ export interface WorkflowService {
   readonly routes: WorkflowRoute[];
   /** Guards the admin pages (db stats, event log) with the admin scope. */
   readonly adminGuard: PlatMiddleware;
+  /** The raw event log under `/admin/events`, behind the admin guard, with workflows replayable. */
+  readonly eventLog: EventStoreRouterOptions;
   /** Probes stay out of traces, request logs, units of work and the bulkhead. */
   isProbe(exchange: HttpExchange): boolean;
   /** Reads skip the write bulkhead. */
@@ -207,6 +209,7 @@ export async function createWorkflowService(
   for (const [name, hook] of closers) health.onShutdown(name, hook);
 
   const probePaths = new Set(['/health/live', '/health/ready', '/health/startup']);
+  const adminGuard = apiKeyMiddleware(keys, { scopes: [ADMIN_SCOPE] });
   return {
     config,
     logger,
@@ -221,7 +224,13 @@ export async function createWorkflowService(
     health,
     workflows,
     routes: workflowRoutes(workflows),
-    adminGuard: apiKeyMiddleware(keys, { scopes: [ADMIN_SCOPE] }),
+    adminGuard,
+    eventLog: {
+      prefix: '/admin/events',
+      guard: adminGuard,
+      aggregates: { workflow: workflowAggregate },
+      resolveAggregate: (streamId) => (streamId.startsWith('workflow-') ? 'workflow' : undefined),
+    },
     isProbe: (ex) => probePaths.has(ex.path),
     isRead: (ex) => ex.method === 'GET' || ex.method === 'HEAD',
     started: () => health.started(),
