@@ -53,6 +53,33 @@ function perRequest<K, V>(definition: object, create: (cache: boolean) => DataLo
   };
 }
 
+/**
+ * The loader a definition hands out: each call reaches this request's DataLoader for the batch
+ * function, and `loadMany` rethrows the first failure instead of returning it among the values.
+ */
+function perRequestLoader<K, V>(
+  batch: (keys: readonly K[]) => Promise<V[]>,
+  maxBatchSize: number,
+): { load(key: K): Promise<V>; loadMany(keys: readonly K[]): Promise<V[]>; clear(key: K): void } {
+  const get = perRequest<K, V>(
+    {},
+    (cache) => new DataLoader(batch, { maxBatchSize, cache, cacheKeyFn: keyOf }),
+  );
+  return {
+    load: (k) => get().load(k),
+    loadMany: async (keys) => {
+      const results = await get().loadMany(keys);
+      return results.map((result) => {
+        if (result instanceof Error) throw result;
+        return result;
+      });
+    },
+    clear: (k) => {
+      get().clear(k);
+    },
+  };
+}
+
 /** Keys compare by their text, so an id given as a number matches a bigint column read as a string. */
 function keyOf(value: unknown): string {
   if (value instanceof Date) return value.toISOString();
@@ -104,24 +131,7 @@ export function createLoader<
     for (const row of rows) byKey.set(keyOf(row[key]), row);
     return keys.map((k) => byKey.get(keyOf(k)) as Row | undefined);
   };
-  const definition = {};
-  const get = perRequest<K, Row | undefined>(
-    definition,
-    (cache) => new DataLoader(batch, { maxBatchSize, cache, cacheKeyFn: keyOf }),
-  );
-  return {
-    load: (k) => get().load(k),
-    loadMany: async (keys) => {
-      const results = await get().loadMany(keys);
-      return results.map((result) => {
-        if (result instanceof Error) throw result;
-        return result;
-      });
-    },
-    clear: (k) => {
-      get().clear(k);
-    },
-  };
+  return perRequestLoader<K, Row | undefined>(batch, maxBatchSize);
 }
 
 /**
@@ -167,22 +177,5 @@ export function createRelationLoader<
     }
     return keys.map((k) => byKey.get(keyOf(k)) ?? []);
   };
-  const definition = {};
-  const get = perRequest<K, Row[]>(
-    definition,
-    (cache) => new DataLoader(batch, { maxBatchSize, cache, cacheKeyFn: keyOf }),
-  );
-  return {
-    load: (k) => get().load(k),
-    loadMany: async (keys) => {
-      const results = await get().loadMany(keys);
-      return results.map((result) => {
-        if (result instanceof Error) throw result;
-        return result;
-      });
-    },
-    clear: (k) => {
-      get().clear(k);
-    },
-  };
+  return perRequestLoader<K, Row[]>(batch, maxBatchSize);
 }
