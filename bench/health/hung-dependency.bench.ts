@@ -4,19 +4,17 @@
  * 100 ms; we count how soon the pod is reported not ready, how many probes got no answer at all,
  * how many still said "ready" after the hang began, and how many calls pile up on the dependency.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type BenchRow, printTable } from '../harness';
+import { startProbeServer } from './probe-process';
 
 const quick = process.env.PLAT_BENCH_QUICK === '1';
 const OBSERVE_MS = quick ? 3000 : 6000;
 const PROBE_EVERY_MS = 100;
 const PROBE_TIMEOUT_MS = 2000;
-const here = import.meta.dirname;
 
 const SYSTEMS = [
   'terminus (express)',
@@ -24,28 +22,6 @@ const SYSTEMS = [
   'lightship (1 s poll)',
   '@plat/health healthProbes (fastify)',
 ] as const;
-
-async function start(system: string, mode: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'probe-server.ts'), system, mode], {
-    cwd: join(here, '..'),
-    env: process.env,
-    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
-  });
-  let timer: NodeJS.Timeout | undefined;
-  const [message] = (await Promise.race([
-    once(child, 'message'),
-    once(child, 'exit').then(([code]) => {
-      throw new Error(`${system} server exited with ${code}`);
-    }),
-    new Promise((_, reject) => {
-      timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`${system} server did not start within 60 s`));
-      }, 60_000);
-    }),
-  ]).finally(() => clearTimeout(timer))) as [{ url: string }];
-  return { child, url: message.url };
-}
 
 type Outcome = { at: number; kind: 'ready' | 'not ready' | 'no answer' };
 
@@ -79,7 +55,7 @@ export default async function run(): Promise<void> {
   try {
     for (const system of SYSTEMS) {
       hanging = false;
-      const server = await start(system, `http:${depUrl}`);
+      const server = await startProbeServer(system, `http:${depUrl}`, 'ignore');
       try {
         // Healthy first: every system says ready.
         for (let i = 0; i < 20; i++) {

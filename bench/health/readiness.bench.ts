@@ -3,18 +3,16 @@
  * its own process while autocannon loads it from this one. Reports req/s, p50/p99 latency and how
  * often the checks really ran (the load a probe storm puts on the database).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { type BenchRow, printTable } from '../harness';
+import { type ProbeServerProcess, startProbeServer } from './probe-process';
 
 const quick = process.env.PLAT_BENCH_QUICK === '1';
 /** Rounds of load per system, taken in turn so that noise from the shared machine hits every row alike. */
 const ROUNDS = quick ? 1 : 5;
 const ROUND_S = quick ? 1 : 2;
 const CONNECTIONS = 32;
-const here = import.meta.dirname;
 
 const SYSTEMS = [
   'terminus (express)',
@@ -25,32 +23,7 @@ const SYSTEMS = [
   '@plat/health healthProbes (fastify)',
 ] as const;
 
-interface Running {
-  child: ChildProcess;
-  url: string;
-}
-
-async function start(system: string, mode: string): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'probe-server.ts'), system, mode], {
-    cwd: join(here, '..'),
-    env: process.env,
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  let timer: NodeJS.Timeout | undefined;
-  const [message] = (await Promise.race([
-    once(child, 'message'),
-    once(child, 'exit').then(([code]) => {
-      throw new Error(`${system} server exited with ${code}`);
-    }),
-    new Promise((_, reject) => {
-      timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`${system} server did not start within 60 s`));
-      }, 60_000);
-    }),
-  ]).finally(() => clearTimeout(timer))) as [{ url: string }];
-  return { child, url: message.url };
-}
+type Running = ProbeServerProcess;
 
 interface Stats {
   checkRuns: number;
@@ -92,7 +65,7 @@ interface Tally {
 async function measure(mode: string, title: string, note: string): Promise<void> {
   const running: Running[] = [];
   try {
-    for (const system of SYSTEMS) running.push(await start(system, mode));
+    for (const system of SYSTEMS) running.push(await startProbeServer(system, mode, 'inherit'));
     // Warm-up: JIT, connection pools, first check runs.
     if (!quick) for (const server of running) await load(server.url, 1);
     const tallies: Tally[] = SYSTEMS.map(() => ({
