@@ -207,46 +207,11 @@ interface Outcome {
   warmLoads: number;
 }
 
-/**
- * "both, wide": the docs' warmers with the hour-ahead one widened for zero misses on the current
- * top-100 (docs: "Time-of-day warming"). The hour's top-100 by rate holds about 60 of its
- * time-of-day keys, and the profile ranks them on a few reads each near its edge, so `top: 200`; every 5
- * minutes (reloading entries with under half a ttl left, the default) so they stay warm through
- * their whole hour, not just the first 30 minutes.
- */
-function registerWide(warmer: Warmer, load: (key: string) => Promise<unknown>): void {
-  warmer.register('popular', {
-    keys: popular({ top: 250, window: '2h', minCount: 2 }),
-    load,
-    ttl: TTL,
-    schedule: '* * * * *',
-    skipFresherThan: '1m',
-    onStartup: false,
-  });
-  warmer.register('hour-ahead', {
-    keys: timeOfDay({ top: 200, lead: '5m' }),
-    load,
-    ttl: TTL,
-    schedule: '*/5 * * * *',
-    onStartup: false,
-  });
-  warmer.register('refresh', {
-    keys: [],
-    match: () => true,
-    load,
-    ttl: TTL,
-    refreshAhead: { beta: 15_000, minReads: 2 },
-    onStartup: false,
-  });
-}
-
 /** Registers the warmers of a strategy (the configuration the docs recommend for this traffic). */
 function registerWarmers(warmer: Warmer, strategy: Strategy, load: (key: string) => Promise<unknown>): void {
-  if (strategy === 'both, wide') {
-    registerWide(warmer, load);
-    return;
-  }
-  if (strategy === 'cron top-K' || strategy === 'both') {
+  const wide = strategy === 'both, wide';
+  const both = strategy === 'both' || wide;
+  if (strategy === 'cron top-K' || both) {
     // The most read keys stay warm day and night, reloaded in the last minute of their life; a wider
     // net than 100, since today's top 100 drift, and a floor so that quiet hours warm fewer.
     warmer.register('popular', {
@@ -257,16 +222,20 @@ function registerWarmers(warmer: Warmer, strategy: Strategy, load: (key: string)
       skipFresherThan: '1m',
       onStartup: false,
     });
-    // The keys of the coming hour on previous days, 5 minutes before it starts.
+    // The keys of the coming hour on previous days, 5 minutes before it starts. "both, wide" widens
+    // it for zero misses on the current top-100 (docs: "Time-of-day warming"): the hour's top-100 by
+    // rate holds about 60 of its time-of-day keys, ranked on a few reads each near the profile's
+    // edge, so `top: 200`; and every 5 minutes (reloading entries with under half a ttl left, the
+    // default) so they stay warm through their whole hour, not just its first 30 minutes.
     warmer.register('hour-ahead', {
-      keys: timeOfDay({ top: 100, lead: '5m' }),
+      keys: timeOfDay({ top: wide ? 200 : 100, lead: '5m' }),
       load,
       ttl: TTL,
-      schedule: '55 * * * *',
+      schedule: wide ? '*/5 * * * *' : '55 * * * *',
       onStartup: false,
     });
   }
-  if (strategy === 'refresh-ahead' || strategy === 'both') {
+  if (strategy === 'refresh-ahead' || both) {
     warmer.register('refresh', {
       keys: [],
       match: () => true,
