@@ -214,15 +214,17 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
     return applied;
   }
 
-  /** See `Core.jsonAppend`. */
-  async #jsonAppendAvailable(): Promise<boolean> {
+  /** See `Core.jsonAppend`. Answers without awaiting once known, so the append path pays no extra tick. */
+  #jsonAppendAvailable(): boolean | Promise<boolean> {
     const state = this.#core.jsonAppend;
     if (state.available === true) return true;
     const now = Date.now();
     if (state.available === false && now - state.checkedAt < JSON_APPEND_RECHECK_MS) return false;
-    state.available = await hasJsonAppend(this.#core.db, this.#core.t);
-    state.checkedAt = now;
-    return state.available;
+    return hasJsonAppend(this.#core.db, this.#core.t).then((found) => {
+      state.available = found;
+      state.checkedAt = now;
+      return found;
+    });
   }
 
   /**
@@ -327,17 +329,14 @@ export class EventStore<DB = unknown> implements SubscriptionHost {
   ): Promise<AppendAttempt | undefined> {
     const { dialect, t, inline } = this.#core;
     const run = async (exec: Kysely<unknown>) => {
+      let jsonFunction = false;
+      if (dialect === 'postgres' && inline.length === 0) {
+        const known = this.#jsonAppendAvailable();
+        jsonFunction = typeof known === 'boolean' ? known : await known;
+      }
       const written =
         dialect === 'postgres'
-          ? await appendPostgres(
-              exec,
-              t,
-              streamId,
-              prepared,
-              expected,
-              inline.length > 0,
-              inline.length === 0 && (await this.#jsonAppendAvailable()),
-            )
+          ? await appendPostgres(exec, t, streamId, prepared, expected, inline.length > 0, jsonFunction)
           : await appendSqlite(exec, t, streamId, prepared, expected);
       if (written !== undefined && inline.length > 0) {
         await this.#runInline(exec as Transaction<unknown>, streamId, prepared, written);
