@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NPlusOneReport } from '@plat/db-perf';
 import { createMemoryTransport, type MemoryTransport } from '@plat/logging';
-import { deleteByPrefix, describeWithPostgres, describeWithRedis } from '@plat/testkit';
+import { describeWithPostgres, describeWithRedis } from '@plat/testkit';
 import type { TracingHandle } from '@plat/tracing';
 import {
   createWorkflowService,
@@ -43,16 +43,14 @@ export function describeExample(name: ExampleName, backend: Backend = 'services'
     return;
   }
   describeWithPostgres(`workflow service on ${name} (PostgreSQL)`, (pg) => {
+    // The keyspace's own clean-up also removes the warmer's hash-tagged sets (`{<prefix>warm:pop:…}`).
     describeWithRedis('and Redis', (redis) => {
-      // A nested block, so its clean-up runs before the keyspace's own (which closes the client).
       describe('over HTTP', () => {
         suite(name, () => ({
           PLAT_PG_URL: pg.url,
           PLAT_REDIS_URL: redis.url,
           PLAT_REDIS_PREFIX: redis.prefix,
         }));
-        // The warmer's shared sets are hash-tagged, `{<prefix>warm:pop:…}`: outside the file's prefix.
-        afterAll(() => deleteByPrefix(redis.client, `{${redis.prefix}`));
       });
     });
   });
